@@ -1,0 +1,101 @@
+"""The options of `curate clean`, documented once: the CLI help and the manifest both come from here."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from curate.errors import ConfigError
+
+
+def option(default: Any, help: str, **kwargs: Any) -> Any:
+    """A config field with its help text (read by the CLI)."""
+    if callable(default) and not isinstance(default, (str, int, float, bool)):
+        return field(default_factory=default, metadata={"help": help, **kwargs})
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass
+class CleanConfig:
+    to: str = option("parquet", "Shard file type: parquet or jsonl.", choices=("parquet", "jsonl"))
+    format: str = option(
+        "openai",
+        "Record format of data/: openai (messages; TRL conversational for preference), sharegpt and "
+        "alpaca (as LLaMA-Factory reads them), trl (prompt/completion; prompt/chosen/rejected).",
+        choices=("openai", "sharegpt", "alpaca", "trl"),
+    )
+    kind: str = option(
+        "auto",
+        "Dataset kind: conversation, preference or text; auto takes the kind most input records have "
+        "(records of another kind go to rejects).",
+        choices=("auto", "conversation", "preference", "text"),
+    )
+    dedup: str = option("exact", "Deduplication: exact (normalised content hash), minhash (near-duplicates), off.",
+                        choices=("exact", "minhash", "off"))
+    dedup_scope: str = option("all", "What dedup compares: all (whole record), prompt, or response.",
+                              choices=("all", "prompt", "response"))
+    threshold: float = option(0.8, "Jaccard similarity above which --dedup minhash treats rows as duplicates.")
+    against: str | None = option(None, "A previous curated OUT: drop rows that near-duplicate it (minhash).")
+    pii: str = option("off", "Personal data and secrets: redact, mask, hash, drop, or off.",
+                      choices=("redact", "mask", "hash", "drop", "off"))
+    quality: str = option("off", "Quality annotations and default filter rules: default or off.",
+                          choices=("default", "off"))
+    lang: str = option("any", "Languages to keep, comma-separated ISO codes (en,zh); any annotates only.")
+    annotate_only: bool = option(False, "Write every row with its annotations and drop nothing by quality rules.")
+    keep_where: str | None = option(None, "A DuckDB predicate over annotation columns that replaces the default quality rules.")
+    tokenizer: str | None = option(None, "A local tokenizer folder: run the chat-template checks as a gate.")
+    max_length: int | None = option(None, "Token limit for the template checks (truncation of answers).")
+    workers: int = option(2, "Worker processes for the per-file work.")
+    shard_rows: int = option(100_000, "Rows per output shard (data/ and rejects/).")
+    row_group_rows: int = option(10_000, "Rows per Parquet row group.")
+    executor: str = option("local", "Where the per-shard work runs: local (process pool).", choices=("local",))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def help_of(name: str) -> str:
+    for f in fields(CleanConfig):
+        if f.name == name:
+            return f.metadata["help"]
+    raise KeyError(name)
+
+
+def load_toml(path: Path) -> dict:
+    """Options from a `curate.toml` ([clean] table or top level), validated against CleanConfig."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", hint="pass an existing .toml file to --config")
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}", hint="check the file's syntax")
+    data = data.get("clean", data)
+    known = {f.name: f for f in fields(CleanConfig)}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"{path}: unknown option {key!r}", hint=f"known options: {', '.join(sorted(known))}")
+        choices = known[name].metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{path}: option {key!r} is {value!r}", hint=f"choose one of {', '.join(choices)}")
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+def build(overrides: dict, config_file: Path | None = None) -> CleanConfig:
+    """The file's options, then the command line's (those not left at None)."""
+    values = load_toml(config_file) if config_file else {}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    config = CleanConfig(**values)
+    for f in fields(CleanConfig):
+        choices = f.metadata.get("choices")
+        if choices and getattr(config, f.name) not in choices:
+            raise ConfigError(f"--{f.name.replace('_', '-')} is {getattr(config, f.name)!r}",
+                              hint=f"choose one of {', '.join(choices)}")
+    if config.workers < 1 or config.shard_rows < 1 or config.row_group_rows < 1:
+        raise ConfigError("--workers, --shard-rows and --row-group-rows must be at least 1")
+    if not 0.0 < config.threshold <= 1.0:
+        raise ConfigError(f"--threshold is {config.threshold}", hint="use a Jaccard similarity in (0, 1]")
+    return config
+

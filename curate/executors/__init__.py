@@ -1,0 +1,1 @@
+"""Where the map phase runs: `local` (a process pool on this machine)."""

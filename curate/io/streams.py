@@ -1,0 +1,132 @@
+"""Byte streams of (possibly compressed) files, and line-aligned chunks of them.
+
+gzip and zstd are decompressed with incremental decompressor objects instead of `gzip.open`, so a
+truncated stream still hands over every byte decoded before the cut and the cut is reported, not
+raised from the middle of a read.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_READ = 4 << 20  # compressed bytes read per call
+
+
+@dataclass
+class StreamEnd:
+    """How a stream ended: `error` is None when it ended cleanly, else a reason detail."""
+
+    error: str | None = None
+
+
+def byte_chunks(path: Path, compression: str | None, end: StreamEnd) -> Iterator[bytes]:
+    """Decompressed bytes of the file, in pieces; a truncated/corrupt stream sets `end.error`."""
+    with open(path, "rb") as fh:
+        if compression is None:
+            while piece := fh.read(_READ):
+                yield piece
+        elif compression == "gzip":
+            yield from _gzip(fh, end)
+        else:
+            yield from _zstd(fh, end)
+
+
+def _gzip(fh, end: StreamEnd) -> Iterator[bytes]:
+    dec = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    fed = started = False
+    while raw := fh.read(_READ):
+        while raw:
+            try:
+                out = dec.decompress(raw)
+            except zlib.error as err:
+                end.error = f"corrupt gzip stream ({err})" if started else "not a gzip file"
+                return
+            fed = started = True
+            if out:
+                yield out
+            raw = b""
+            if dec.eof:  # a member ended; what follows may be another member (concatenated gzip)
+                raw = dec.unused_data
+                dec = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                fed = False
+                if not raw.strip(b"\0"):  # trailing zero padding is allowed
+                    raw = b""
+    if fed and not dec.eof:
+        end.error = "gzip stream ended early"
+
+
+def _zstd(fh, end: StreamEnd) -> Iterator[bytes]:
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    dec = dctx.decompressobj()
+    fed = False
+    while raw := fh.read(_READ):
+        while raw:
+            try:
+                out = dec.decompress(raw)
+            except zstandard.ZstdError as err:
+                end.error = f"corrupt zstd stream ({err})" if fed else "not a zstd file"
+                return
+            fed = True
+            if out:
+                yield out
+            if dec.eof:
+                raw = dec.unused_data
+                dec = dctx.decompressobj()
+                fed = False
+            else:
+                raw = b""
+    if fed and not dec.eof:
+        end.error = "zstd stream ended early"
+
+
+def peek(path: Path, compression: str | None, limit: int) -> tuple[bytes, bool]:
+    """Up to `limit` decompressed bytes from the start; the flag says whether that is all of it."""
+    end = StreamEnd()
+    buf = bytearray()
+    gen = byte_chunks(path, compression, end)
+    try:
+        for piece in gen:
+            buf += piece
+            if len(buf) >= limit:
+                return bytes(buf[:limit]), False
+    finally:
+        gen.close()
+    return bytes(buf), end.error is None
+
+
+def line_chunks(path: Path, compression: str | None, batch_bytes: int,
+                end: StreamEnd) -> Iterator[tuple[bytes, bool]]:
+    """Chunks of about `batch_bytes` that end on a line boundary; a UTF-8 BOM at the start is dropped.
+
+    Yields (chunk, is_tail): is_tail marks the bytes after the last newline once the stream ended;
+    when `end.error` is set afterwards those bytes are the record the truncation cut.
+    """
+    pending: list[bytes] = []
+    size = 0
+    first = True
+    for piece in byte_chunks(path, compression, end):
+        if first:
+            piece = piece.removeprefix(b"\xef\xbb\xbf")  # a BOM split across pieces is not handled
+            first = False
+        pending.append(piece)
+        size += len(piece)
+        if size < batch_bytes:
+            continue
+        buf = b"".join(pending)
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0:  # one line longer than a batch: keep reading
+            pending, size = [buf], len(buf)
+            continue
+        yield buf[:cut], False
+        pending, size = [buf[cut:]], len(buf) - cut
+    buf = b"".join(pending)
+    cut = buf.rfind(b"\n") + 1
+    if cut:
+        yield buf[:cut], False
+    if buf[cut:]:
+        yield buf[cut:], True

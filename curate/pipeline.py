@@ -1,0 +1,231 @@
+"""`curate clean`: annotate → decide → write over work units.
+
+1. Map (per input file, in worker processes): read → detect + normalise → map stages (validate, PII,
+   quality, template gate) → keys for the global stages → export to the output format. Each batch is
+   staged as Parquet under ``OUT/.staging`` with its ``order`` (a unique input position), ``raw``,
+   and source columns; rows dropped so far are staged as rejects.
+2. Decide (global, over compact key tables only): exact / near duplicates → rows to drop by ``order``.
+3. Write: staged batches in input order → ``data/`` or ``rejects/`` shards, then ``manifest.json``.
+
+Every record read ends in exactly one of data/ or rejects/; `CleanResult.counts` proves it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.config import CleanConfig
+from curate.errors import UsageError
+from curate.io import manifest as manifest_io
+from curate.io.conform import conform, dataset_schema, used_paths
+from curate.io.writers import ShardWriter, sha256_of
+from curate.records import REJECT_SCHEMA
+from curate.stages.base import StageCounts
+from curate.units import UnitResult, process_unit, reason_label
+
+STAGING = ".staging"
+Progress = Callable[[str, int, int], None]  # (stage, done bytes, total bytes)
+
+
+@dataclass
+class CleanResult:
+    out: Path
+    manifest: dict
+    read: int
+    kept: int
+    rejected: int
+    by_reason: Counter = field(default_factory=Counter)
+
+
+def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: Progress | None = None) -> CleanResult:
+    from curate.io.readers import discover
+    from curate.stages.assemble import global_stages
+
+    started = time.perf_counter()
+    files, skipped = discover(inputs)
+    if not files:
+        raise UsageError(f"no data files found in {', '.join(map(str, inputs))}",
+                         hint="give .json, .jsonl(.gz/.zst), .csv, .tsv or .parquet files or folders of them")
+    _prepare_out(out, inputs)
+    staging = out / STAGING
+    staging.mkdir(parents=True)
+
+    from curate.executors.local import map_units
+
+    results = map_units(files, config, staging, progress=progress)
+    kind = _dataset_kind(results, config)
+    included = [r for r in results if r.kind == kind]
+
+    decided, decide_counts, stage_info = _decide(global_stages(config), included, config, progress)
+    manifest = _write(out, results, kind, decided, config, progress)
+
+    counts = manifest["counts"]
+    for r in results:
+        for name, stage_counts in r.counts.items():
+            counts["by_stage"].setdefault(name, StageCounts()).merge(stage_counts)
+    for name, stage_counts in decide_counts.items():
+        counts["by_stage"].setdefault(name, StageCounts()).merge(stage_counts)
+    counts["by_stage"] = {name: c.to_json() for name, c in counts["by_stage"].items()}
+    manifest["stages"].update(stage_info)
+    manifest["seconds"] = round(time.perf_counter() - started, 3)
+    manifest["skipped"] = skipped
+    manifest_io.write(out, manifest)
+    shutil.rmtree(staging, ignore_errors=True)
+    return CleanResult(out, manifest, counts["read"], counts["kept"], counts["rejected"],
+                       Counter(counts["rejects_by_reason"]))
+
+
+def _prepare_out(out: Path, inputs: list[Path]) -> None:
+    resolved = out.resolve()
+    for path in inputs:
+        p = path.resolve()
+        if resolved == p or p in resolved.parents or resolved in p.parents:
+            raise UsageError(f"--out {out} overlaps the input {path}",
+                             hint="write the dataset to a folder outside the inputs")
+    if out.exists() and any(out.iterdir()):
+        if not (out / manifest_io.MANIFEST).is_file() and not (out / STAGING).is_dir():
+            raise UsageError(f"--out {out} exists and is not a curate dataset",
+                             hint="choose an empty or new folder (curate only replaces its own datasets)")
+        for sub in ("data", "rejects", STAGING):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        (out / manifest_io.MANIFEST).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _dataset_kind(results: list[UnitResult], config: CleanConfig) -> str:
+    if config.kind != "auto":
+        return config.kind
+    rows = Counter()
+    for r in results:
+        if r.kind:
+            rows[r.kind] += r.rows
+    if not rows:
+        return "conversation"
+    # most rows wins; ties go to the richer kind, deterministically
+    order = {"conversation": 0, "preference": 1, "text": 2}
+    return sorted(rows.items(), key=lambda kv: (-kv[1], order[kv[0]]))[0][0]
+
+
+def _decide(stages, included: list[UnitResult], config: CleanConfig, progress: Progress | None):
+    decided = pl.DataFrame(schema={"order": pl.Int64, "id": pl.String, "reason": pl.String,
+                                   "duplicate_of": pl.String, "stage": pl.String})
+    counts: dict[str, StageCounts] = {}
+    info: dict[str, dict] = {}
+    for stage in stages:
+        t0 = time.perf_counter()
+        if progress:
+            progress(stage.name, 0, 0)
+        paths = [p for r in included for p in r.keys.get(stage.name, [])]
+        keys = pl.scan_parquet(paths) if paths else None
+        if keys is not None and decided.height:
+            keys = keys.join(decided.lazy().select("order"), on="order", how="anti")
+        drops = stage.decide(keys) if keys is not None else decided.clear().select("order", "id", "reason", "duplicate_of")
+        drops = drops.select(pl.col("order").cast(pl.Int64), "id", "reason",
+                             pl.col("duplicate_of").cast(pl.String)).with_columns(stage=pl.lit(stage.name))
+        decided = pl.concat([decided, drops])
+        rows_in = keys.select(pl.len()).collect().item() if keys is not None else 0
+        c = StageCounts(rows_in=rows_in, rows_out=rows_in - drops.height, seconds=time.perf_counter() - t0)
+        c.dropped.update(Counter(reason_label(r) for r in drops["reason"].to_list()))
+        counts[stage.name] = c
+        info[stage.name] = stage.manifest_info()
+    return decided, counts, info
+
+
+def _write(out: Path, results: list[UnitResult], kind: str, decided: pl.DataFrame, config: CleanConfig,
+           progress: Progress | None) -> dict:
+    included = [r for r in results if r.kind == kind]
+    schemas = [s for r in included for s in r.schemas]
+    used = set().union(*(r.used for r in included)) if included else set()
+    data_schema = dataset_schema(schemas, used) if schemas else pa.schema([pa.field("id", pa.string())])
+    data = ShardWriter(out, "data", data_schema, to=config.to, shard_rows=config.shard_rows,
+                       row_group_rows=config.row_group_rows)
+    rejects = ShardWriter(out, "rejects", REJECT_SCHEMA, to=config.to, shard_rows=config.shard_rows,
+                          row_group_rows=config.row_group_rows)
+    drops = decided.to_arrow()
+    reasons: Counter = Counter()
+    read = kept = 0
+    total = sum(len(r.batches) for r in results) or 1
+    done = 0
+    for r in results:
+        read += r.rows
+        for path in r.rejects:
+            table = pq.read_table(path, schema=REJECT_SCHEMA)
+            reasons.update(_labels(table))
+            rejects.write(table)
+        for path in r.batches:
+            batch = pq.read_table(path)
+            if r.kind != kind:
+                rejected = _as_rejects(batch, "schema", pa.array(
+                    [f"kind mismatch: file holds {r.kind} records, the dataset is {kind} "
+                     f"(use --kind {r.kind} or clean the files separately)"] * batch.num_rows, pa.string()))
+                reasons.update(_labels(rejected))
+                rejects.write(rejected)
+                continue
+            dropped_mask = pc.is_in(batch["order"], value_set=drops["order"]) if len(drops) else \
+                pa.array([False] * batch.num_rows)
+            gone = batch.filter(dropped_mask)
+            if gone.num_rows:
+                joined = pa.table({"order": gone["order"]}).join(drops, "order", join_type="left outer")
+                joined = joined.sort_by("order")
+                gone = gone.sort_by("order")
+                rejected = _as_rejects(gone, None, joined["reason"], joined["duplicate_of"], joined["stage"])
+                reasons.update(_labels(rejected))
+                rejects.write(rejected)
+            keep = batch.filter(pc.invert(dropped_mask))
+            kept += keep.num_rows
+            data.write(conform(keep.drop_columns(["order", "raw"]), data_schema))
+            done += 1
+            if progress:
+                progress("write", done, total)
+    data_shards, reject_shards = data.close(), rejects.close()
+    rejected = sum(s.rows for s in reject_shards)
+    return {
+        "schema_version": manifest_io.SCHEMA_VERSION,
+        "kind": kind,
+        "format": config.format,
+        "created_by": manifest_io.tool_versions(),
+        "config": config.to_json(),
+        "inputs": [r.input_info() for r in results],
+        "skipped": [],
+        "counts": {"read": read, "kept": kept, "rejected": rejected, "by_stage": {},
+                   "rejects_by_reason": dict(sorted(reasons.items()))},
+        "shards": {"data": [s.to_json() for s in data_shards], "rejects": [s.to_json() for s in reject_shards]},
+        "stages": {},
+        "templates": None,
+    }
+
+
+def _labels(rejects: pa.Table) -> Counter:
+    stages = rejects["stage"].to_pylist()
+    return Counter(f"{s}/{reason_label(r)}" for s, r in zip(stages, rejects["reason"].to_pylist()))
+
+
+def _as_rejects(batch: pa.Table, stage: str | None, reasons: pa.Array, duplicate_of: pa.Array | None = None,
+                stages: pa.Array | None = None) -> pa.Table:
+    n = batch.num_rows
+    source = batch["source"].combine_chunks()
+    return pa.table(
+        {
+            "id": batch["id"],
+            "raw": batch["raw"].cast(pa.large_string()),
+            "source_file": source.field("file"),
+            "source_index": source.field("index"),
+            "stage": stages if stages is not None else pa.array([stage] * n, pa.string()),
+            "reason": reasons,
+            "duplicate_of": duplicate_of if duplicate_of is not None else pa.nulls(n, pa.string()),
+        },
+        schema=REJECT_SCHEMA,
+    )
+
+
+__all__ = ["run_clean", "CleanResult", "sha256_of"]

@@ -1,0 +1,1 @@
+"""Pipeline stages. `assemble` picks and orders them from a `CleanConfig`."""

