@@ -23,6 +23,7 @@ def _register() -> None:
     from curate.cli import data_commands
 
     data_commands.register(app)
+    __import__("curate.cli.sql_commands", fromlist=["register"]).register(app)
 
 
 _register()

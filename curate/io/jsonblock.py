@@ -31,6 +31,7 @@ class Lines:
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64
     index: np.ndarray  # int64, source index of each line (for messages)
+    unit: str = "line"  # how messages name a record: "line 7" (1-based) or "element 6" (0-based)
 
 
 @dataclass
@@ -108,13 +109,15 @@ class _Ctx:
     def explain(self, k: int, err: Exception | None, schema: pa.Schema | None) -> str:
         """The reject reason of one line, which Arrow refused (`err`) or read as several rows."""
         line = self.lines.buf[int(self.lines.starts[k]):int(self.lines.ends[k])]
-        where = f"line {int(self.lines.index[k]) + 1}"
+        pos = int(self.lines.index[k])
+        where = f"line {pos + 1}" if self.lines.unit == "line" else f"{self.lines.unit} {pos}"
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as e:
-            return f"invalid JSON: {where} column {e.colno}: {e.msg}"
+            col = f" column {e.colno}" if self.lines.unit == "line" else ""
+            return f"invalid JSON: {where}{col}: {e.msg}"
         if not isinstance(value, dict):
-            return f"not a JSON object: {where} is {_json_name(value)}"
+            return f"not a JSON object: {where} is {json_name(value)}"
         if schema is not None:
             conflict = self._conflict_with(k, schema)
             if conflict:
@@ -217,7 +220,7 @@ def _json_kind(typ: pa.DataType) -> str:
     return "string"
 
 
-def _json_name(value) -> str:
+def json_name(value) -> str:
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):

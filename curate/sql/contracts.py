@@ -15,9 +15,7 @@ return messages naming the file.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,7 +24,7 @@ from curate.records import KINDS, MESSAGE_COLUMNS, REJECT_SCHEMA, SCHEMAS
 from curate.sql.rules import EXAMPLES, Rule, RuleResult, run_rule
 
 _ROLE_LETTERS = (
-    "array_to_string(list_transform({col}, m -> CASE m.role WHEN 'system' THEN 's' WHEN 'user' THEN 'u' "
+    "array_to_string(list_transform({col}, lambda m: CASE m.role WHEN 'system' THEN 's' WHEN 'user' THEN 'u' "
     "WHEN 'assistant' THEN 'a' WHEN 'tool' THEN 't' ELSE '?' END), '')"
 )
 # One exchange: a user turn, tool rounds (an assistant call answered by tool turns), the answer.
@@ -38,7 +36,7 @@ _GRAMMAR = {
     "rejected": "(at+)*a",
 }
 _EMPTY_TURN = (
-    "len(list_filter({col}, m -> regexp_full_match(coalesce(m.content, ''), '\\s*') "
+    "len(list_filter({col}, lambda m: regexp_full_match(coalesce(m.content, ''), '\\s*') "
     "AND coalesce(len(m.tool_calls), 0) = 0)) > 0"
 )
 # Struct fields that must exist even where a writer drops the optional ones.
@@ -134,53 +132,6 @@ def count_problems(manifest: dict, data_rows: int, reject_rows: int) -> list[str
     return problems
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_fallback(out_dir: str | Path) -> list[str]:
-    """Shard hashes, sizes and row counts against the manifest; files on disk the manifest lacks.
-
-    Same contract as `curate.io.manifest.verify` (used instead when it exists): messages naming the file.
-    """
-    from curate.sql.query import load_manifest
-
-    root = Path(out_dir).resolve()
-    manifest = load_manifest(root)
-    problems, listed = [], set()
-    for part in ("data", "rejects"):
-        for shard in (manifest.get("shards") or {}).get(part) or []:
-            rel = shard.get("path", "")
-            path = (root / rel).resolve()
-            listed.add(path)
-            if Path(rel).is_absolute() or not path.is_relative_to(root):
-                problems.append(f"{rel}: path escapes the dataset folder")
-            elif not path.is_file():
-                problems.append(f"{rel}: missing")
-            elif shard.get("bytes") is not None and path.stat().st_size != shard["bytes"]:
-                problems.append(f"{rel}: {path.stat().st_size} bytes, the manifest says {shard['bytes']}")
-            elif _sha256(path) != shard.get("sha256"):
-                problems.append(f"{rel}: sha256 differs from the manifest")
-            elif shard.get("rows") is not None and pq.ParquetFile(path).metadata.num_rows != shard["rows"]:
-                problems.append(f"{rel}: {pq.ParquetFile(path).metadata.num_rows} rows, the manifest says {shard['rows']}")
-        for path in sorted((root / part).glob("*.parquet")):
-            if path.resolve() not in listed:
-                problems.append(f"{part}/{path.name}: not listed in the manifest")
-    return problems
-
-
-def _verifier() -> Callable[[str | Path], list[str]]:
-    try:  # the lead's `curate verify` implementation, once it exists
-        from curate.io.manifest import verify
-    except ImportError:
-        return verify_fallback
-    return verify
-
-
 def _from_problems(name: str, problems: list[str]) -> RuleResult:
     return RuleResult(name, "error", "fail" if problems else "ok", len(problems), problems[:EXAMPLES])
 
@@ -206,5 +157,7 @@ def run_contracts(dataset) -> list[RuleResult]:
     data_rows = dataset.execute("SELECT count(*) FROM data").fetchone()[0]
     reject_rows = dataset.execute("SELECT count(*) FROM rejects").fetchone()[0]
     results.append(_from_problems("counts-balance", count_problems(manifest, data_rows, reject_rows)))
-    results.append(_from_problems("shards-match-manifest", _verifier()(root)))
+    from curate.io.manifest import verify  # the same check as `curate verify`
+
+    results.append(_from_problems("shards-match-manifest", verify(root)))
     return results

@@ -129,6 +129,8 @@ class Dataset:
 
     def __init__(self, out_dir: str | Path, *, require_manifest: bool = False):
         self.root = Path(out_dir).resolve()
+        if not self.root.is_dir():
+            raise InputError(f"{out_dir}: not a folder", hint="pass the OUT folder written by `curate clean`")
         if (self.root / "manifest.json").exists() or require_manifest:
             self.manifest = load_manifest(self.root)
         elif (self.root / "data").is_dir():
@@ -183,9 +185,28 @@ class Dataset:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
 
+    def relation(self, sql: str):
+        """One guarded SELECT as a lazy DuckDB relation (stream it with ``to_arrow_reader``); errors
+        while binding become `UsageError`, errors while fetching stay ``duckdb.Error``."""
+        import duckdb
+
+        guard(sql)
+        try:
+            return self.con.sql(sql)
+        except duckdb.Error as error:
+            first = str(error).strip().splitlines()[0]
+            raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
+
     def table(self, sql: str) -> pa.Table:
         """The result of one guarded SELECT as an Arrow table."""
-        return self.execute(sql).to_arrow_table()
+        import duckdb
+
+        relation = self.relation(sql)
+        try:
+            return relation.to_arrow_table()
+        except duckdb.Error as error:
+            first = str(error).strip().splitlines()[0]
+            raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
 
     def close(self) -> None:
         self.con.close()

@@ -125,8 +125,8 @@ def run_rule(dataset, rule: Rule) -> RuleResult:
     import duckdb
 
     try:
-        result = dataset.execute(rule.sql)
-        columns = [d[0] for d in result.description]
+        result = dataset.relation(rule.sql)
+        columns = result.columns
         pick = columns.index("id") if "id" in columns else 0
         count, examples = 0, []
         # Stream the violations: counting needs no wrapping subquery, so any SELECT the user wrote works.

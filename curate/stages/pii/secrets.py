@@ -172,7 +172,7 @@ class PrivateKeyRecognizer(SecretRecognizer):
     PATTERNS = [
         (
             "pem block",
-            _HEAD + r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,\-]*)",
+            _HEAD + r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:(?:\s|\\n)*[A-Za-z0-9+/=]{16,})*)",
         )
     ]
 

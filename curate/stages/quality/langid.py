@@ -26,6 +26,8 @@ MAX_CHARS = 1500  # fastText's answer is stable long before this; bounds the cos
 CJK_WEIGHT = 3  # one Han/kana/Hangul character carries about as much as a short Latin word
 MISMATCH_MIN_LETTERS = 20  # prompt/response mismatch is only flagged for answers with some prose
 MISMATCH_MIN_SCORE = 0.5
+PRESENT_SHARE = 0.2  # a script with at least this share of the (weighted) letters is "present"
+KANA_SHARE = 0.2  # kana share of the CJK characters from which a text cannot be Chinese
 
 # Script -> (regex class, languages of lid.176 written in it). "Latin" takes every label not listed.
 SCRIPTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -110,6 +112,18 @@ def _script_counts(texts: pl.Series) -> np.ndarray:
     return counts
 
 
+def _cjk_rules(allowed: np.ndarray, counts: np.ndarray, index: dict[str, int]) -> None:
+    """Japanese needs kana (kanji-only strings read as Chinese); plenty of kana rules Chinese out."""
+    names = list(SCRIPTS)
+    han, kana = counts[:, names.index("Han")], counts[:, names.index("Kana")]
+    if "ja" in index:
+        allowed[kana == 0, index["ja"]] = False
+    japanese = kana >= KANA_SHARE * np.maximum(han + kana, 1)
+    for lang in SCRIPTS["Han"][1]:
+        if lang in index:
+            allowed[japanese & (kana > 0), index[lang]] = False
+
+
 def _prepare(texts: pa.Array) -> pl.Series:
     series = pl.Series(values=texts, dtype=pl.String).fill_null("")
     # fastText reads one line; collapse whitespace and cut very long rows.
@@ -127,31 +141,33 @@ def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
     labels = model_labels()
     index = {label: j for j, label in enumerate(labels)}
     counts = _script_counts(prepared)
-    # kana anywhere among CJK characters makes it Japanese (Japanese mixes kanji and kana).
-    han, kana = list(SCRIPTS).index("Han"), list(SCRIPTS).index("Kana")
-    has_kana = counts[:, kana] > 0
-    counts[has_kana, kana] += counts[has_kana, han]
-    counts[has_kana, han] = 0
-    dominant = counts.argmax(axis=1)
     letters = counts.sum(axis=1)
+    share = counts / np.maximum(letters, 1)[:, None]
+    dominant = counts.argmax(axis=1)
+    rows = np.arange(n)
+    # Scripts present in a meaningful share of the letters (identifiers like "GMemoryInputStream" put
+    # Latin letters into many non-Latin messages, so the dominant script alone is not enough).
+    present = share >= PRESENT_SHARE
+    present[rows, dominant] = True
+    allowed = (present.astype(np.int32) @ _allowed_matrix(labels).astype(np.int32)) > 0
+    _cjk_rules(allowed, counts, index)
     predicted, probs = model.predict(prepared.to_list(), k=TOP_K)
     top = np.full((n, TOP_K), len(labels), dtype=np.int64)
     top_p = np.zeros((n, TOP_K), dtype=np.float32)
     for i, (row_labels, row_p) in enumerate(zip(predicted, probs)):  # fastText hands back Python lists
         top[i, : len(row_labels)] = [index[label[9:]] for label in row_labels]
         top_p[i, : len(row_p)] = row_p
-    ok = _allowed_matrix(labels)[dominant[:, None], top]
+    ok = allowed[rows[:, None], top]
     first = ok.argmax(axis=1)
-    found = ok[np.arange(n), first]
-    choice = np.where(found, top[np.arange(n), first], top[:, 0])
-    score = np.where(found, top_p[np.arange(n), first], top_p[:, 0])
-    # a script with a single language decides on its own; its share of the letters is the confidence.
+    found = ok[rows, first]
+    # nothing plausible in fastText's top-k: a single-language script decides, else fastText's top-1.
     single = np.array([len(langs) == 1 for _, langs in SCRIPTS.values()])[dominant]
     single_lang = np.array([index.get(langs[0], len(labels)) if len(langs) == 1 else 0
                             for _, langs in SCRIPTS.values()])[dominant]
-    share = counts[np.arange(n), dominant] / np.maximum(letters, 1)
-    choice = np.where(single, single_lang, choice)
-    score = np.where(single, np.maximum(share, np.where(top[:, 0] == single_lang, top_p[:, 0], 0)), score)
+    fallback = np.where(single, single_lang, top[:, 0])
+    fallback_p = np.where(single, share[rows, dominant], top_p[:, 0])
+    choice = np.where(found, top[rows, first], fallback)
+    score = np.where(found, top_p[rows, first], fallback_p)
     names = np.array(labels + [None], dtype=object)[choice]
     valid = letters > 0
     lang = pa.array(np.where(valid, names, None), pa.string())

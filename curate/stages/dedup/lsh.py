@@ -1,0 +1,150 @@
+"""The global passes of MinHash deduplication: buckets → candidate pairs → verified pairs → clusters.
+
+Rows are *nodes*: int64 numbers (the pipeline's input ``order`` for this run's rows, and numbers past
+the last order for the rows of an ``--against`` index). Nothing here knows where signatures live: the
+caller passes lookups that load them for a given set of nodes, so that only rows that reached a
+candidate pair are ever loaded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from curate.stages.dedup.shingles import estimated_jaccard
+
+SignatureLookup = Callable[[np.ndarray], np.ndarray]  # sorted unique nodes -> uint32 (len, num_perm)
+ShingleLookup = Callable[[np.ndarray], pl.DataFrame]  # sorted unique nodes -> (node, shingle), unique
+
+
+@lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted false-positive/false-negative areas (datasketch's routine).
+
+    Verification drops banding's false positives afterwards, so the default weights favour recall."""
+    from datasketch.lsh import _optimal_param
+
+    bands, rows = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
+    return int(bands), int(rows)
+
+
+def candidate_pairs(bands: pl.LazyFrame, band_columns: list[str], *, old_from: int | None) -> pl.DataFrame:
+    """Pairs of nodes that share at least one band hash, as (a, b) with a < b, unique.
+
+    ``bands`` has ``node`` and one uint64 column per band (null: the row has no text). Within a bucket
+    every member is paired with the bucket's first node and with its predecessor (2 edges per member,
+    not k² for a bucket of k), which keeps the pass linear in rows × bands; every pair that verification
+    keeps then joins the same cluster. Pairs between two index rows (nodes >= ``old_from``) are skipped:
+    the previous run has settled those.
+    """
+    parts = []
+    for column in band_columns:  # one band at a time: memory is one band's (hash, node) pairs
+        buckets = (
+            bands.select("node", pl.col(column).alias("h"))
+            .drop_nulls("h")
+            .group_by("h")
+            .agg(pl.col("node").sort())
+            .filter(pl.col("node").list.len() > 1)
+            .select(
+                first=pl.col("node").list.first(),
+                member=pl.col("node").list.slice(1),
+                prev=pl.col("node").list.slice(0, pl.col("node").list.len() - 1),
+            )
+            .explode(["member", "prev"])
+        )
+        parts.append(buckets.select(a="first", b="member"))
+        parts.append(buckets.select(a="prev", b="member").filter(pl.col("a") != pl.col("b")))
+    if not parts:
+        return pl.DataFrame({"a": [], "b": []}, schema={"a": pl.Int64, "b": pl.Int64})
+    pairs = pl.concat(parts).select(
+        a=pl.min_horizontal("a", "b").cast(pl.Int64), b=pl.max_horizontal("a", "b").cast(pl.Int64)
+    )
+    if old_from is not None:
+        pairs = pairs.filter(pl.col("a") < old_from)
+    return pairs.unique().sort("a", "b").collect(engine="streaming")
+
+
+def verify(
+    pairs: pl.DataFrame,
+    sigs: np.ndarray,
+    nodes: np.ndarray,
+    *,
+    threshold: float,
+    margin: float,
+    shingles: ShingleLookup | None,
+    exact_below: int | None,
+) -> tuple[pl.DataFrame, int]:
+    """Keep the candidate pairs whose similarity reaches ``threshold``.
+
+    The similarity is the estimated Jaccard of the full signatures (``sigs`` rows align with the sorted
+    ``nodes``). When ``shingles`` is given, pairs whose estimate lies within ``margin`` of the threshold
+    (the estimate's noise band) get the true Jaccard of their shingle sets instead; only pairs whose
+    nodes are both below ``exact_below`` (this run's rows) have shingles. Returns (a, b, similarity)
+    and the number of exact checks.
+    """
+    a = pairs["a"].to_numpy()
+    b = pairs["b"].to_numpy()
+    est = estimated_jaccard(sigs[np.searchsorted(nodes, a)], sigs[np.searchsorted(nodes, b)])
+    similarity = est.copy()
+    exact_checks = 0
+    if shingles is not None and len(pairs):
+        unsure = np.abs(est - threshold) < margin
+        if exact_below is not None:
+            unsure &= b < exact_below
+        if unsure.any():
+            exact_checks = int(unsure.sum())
+            similarity[unsure] = exact_jaccard(a[unsure], b[unsure], shingles)
+    keep = similarity >= threshold
+    verified = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
+    return verified, exact_checks
+
+
+def exact_jaccard(a: np.ndarray, b: np.ndarray, shingles: ShingleLookup) -> np.ndarray:
+    """True Jaccard similarity of the shingle sets of each pair (a[i], b[i]), with joins, no loops."""
+    needed = np.unique(np.concatenate([a, b]))
+    sets = shingles(needed)  # node, shingle (unique per node)
+    sizes = sets.group_by("node").len()
+    pairs = pl.DataFrame({"pair": np.arange(len(a)), "a": a, "b": b})
+    left = pairs.join(sets, left_on="a", right_on="node").select("pair", "shingle")
+    right = pairs.join(sets, left_on="b", right_on="node").select("pair", "shingle")
+    inter = left.join(right, on=["pair", "shingle"]).group_by("pair").len(name="inter")
+    table = (
+        pairs.join(inter, on="pair", how="left")
+        .join(sizes.rename({"len": "na"}), left_on="a", right_on="node", how="left")
+        .join(sizes.rename({"len": "nb"}), left_on="b", right_on="node", how="left")
+        .sort("pair")
+        .fill_null(0)
+    )
+    inter_n = table["inter"].to_numpy().astype(np.float64)
+    union = table["na"].to_numpy() + table["nb"].to_numpy() - inter_n
+    return np.where(union > 0, inter_n / np.maximum(union, 1), 1.0)
+
+
+def components(verified: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of the verified pairs: (node, cluster), cluster = smallest node in it."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if verified.is_empty():
+        return pl.DataFrame(schema={"node": pl.Int64, "cluster": pl.Int64})
+    a = verified["a"].to_numpy()
+    b = verified["b"].to_numpy()
+    nodes = np.unique(np.concatenate([a, b]))
+    ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    graph = coo_matrix((np.ones(len(a), np.int8), (ia, ib)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
+    # name each component by its smallest node so that labels do not depend on scipy's numbering
+    first = np.full(labels.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, labels, nodes)
+    return pl.DataFrame({"node": nodes, "cluster": first[labels]})
+
+
+def size_histogram(clusters: pl.DataFrame) -> dict[str, int]:
+    """Clusters per size bin: "2", "3", "4-7", "8-15", ... (power-of-two bins past 3)."""
+    sizes = clusters.group_by("cluster").len()["len"].to_numpy()
+    low = np.where(sizes <= 3, sizes, 1 << (np.log2(np.maximum(sizes, 1)).astype(np.int64)))
+    bins, counts = np.unique(low, return_counts=True)
+    return {(str(b) if b <= 3 else f"{b}-{2 * b - 1}"): int(c) for b, c in zip(bins, counts)}

@@ -1,0 +1,110 @@
+"""The Presidio side: an offline AnalyzerEngine with curate's recognizer set, built once per process.
+
+Importing this module imports presidio (seconds), so only the PII stage does it, inside a worker.
+
+Offline facts (see DESIGN.md): ``TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS`` must be empty before presidio is
+imported (the e-mail validator uses tldextract's bundled suffix list instead of fetching one), and
+the NLP engine is ``spacy.blank("en")`` plus a component that copies ``lower_`` into ``lemma_``:
+Presidio's context enhancer compares lemmas, and a blank pipeline has none. With a user-installed
+spaCy model (``en_core_web_sm`` …) the engine loads it instead and NER adds PERSON and LOCATION.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+
+os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # before presidio (and tldextract) is imported
+
+import spacy  # noqa: E402
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
+from presidio_analyzer.nlp_engine import SpacyNlpEngine  # noqa: E402
+from presidio_analyzer.predefined_recognizers import (  # noqa: E402
+    CreditCardRecognizer,
+    CryptoRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    PhoneRecognizer,
+    SpacyRecognizer,
+    UsSsnRecognizer,
+)
+from spacy.language import Language  # noqa: E402
+
+from curate.stages.pii import secrets  # noqa: E402
+from curate.stages.pii.entities import NER_ENTITIES  # noqa: E402
+
+# Presidio logs at DEBUG/INFO only timings and recognizer names, never text; keep its chatter out of
+# the user's log anyway (a decision-process trace would contain text, and it stays off).
+logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
+
+NER_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
+
+
+@Language.component("curate_lemma_lower")
+def _lemma_lower(doc):
+    """Lemma = lower-cased text, so Presidio's context words ("phone", "email") match."""
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
+class OfflineSpacyEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine without its model download: a blank English pipeline, or ``model``."""
+
+    def __init__(self, model: str | None = None):
+        super().__init__(models=[{"lang_code": "en", "model_name": model or "blank"}])
+        self._model = model
+
+    def load(self) -> None:
+        nlp = spacy.load(self._model) if self._model else spacy.blank("en")
+        if "lemmatizer" not in nlp.pipe_names:
+            nlp.add_pipe("curate_lemma_lower")
+        self.nlp = {"en": nlp}
+
+
+def pattern_recognizers() -> list:
+    """curate's pattern recognizers: Presidio's predefined ones (two renamed) plus the secrets."""
+    return [
+        EmailRecognizer(supported_entity="EMAIL"),
+        PhoneRecognizer(),
+        CreditCardRecognizer(),
+        IbanRecognizer(supported_entity="IBAN"),
+        IpRecognizer(),
+        UsSsnRecognizer(),
+        CryptoRecognizer(),
+        *(cls() for cls in secrets.ALL),
+    ]
+
+
+def installed_ner_model() -> str | None:
+    """The first installed spaCy English model with NER, or None (then names are not covered)."""
+    for name in NER_MODELS:
+        if spacy.util.is_package(name):
+            return name
+    return None
+
+
+@lru_cache(maxsize=4)
+def analyzer(ner_model: str | None, threshold: float) -> AnalyzerEngine:
+    """The per-process engine (cached: workers build it once, on first use)."""
+    engine = OfflineSpacyEngine(ner_model)
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for recognizer in pattern_recognizers():
+        registry.add_recognizer(recognizer)
+    if ner_model:
+        registry.add_recognizer(SpacyRecognizer(supported_entities=list(NER_ENTITIES)))
+    return AnalyzerEngine(
+        registry=registry, nlp_engine=engine, supported_languages=["en"], default_score_threshold=threshold
+    )
+
+
+def analyze(engine: AnalyzerEngine, text: str, entities: list[str], threshold: float) -> list[RecognizerResult]:
+    """Presidio's own decision for ``text``, restricted to ``entities`` (those the pre-filter flagged).
+
+    Restricting is exact: Presidio removes duplicates and low scores per entity type, so recognizers
+    of entities that cannot match in ``text`` never change the others' results.
+    """
+    return engine.analyze(text=text, language="en", entities=entities, score_threshold=threshold)
