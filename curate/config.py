@@ -50,7 +50,9 @@ class CleanConfig:
     workers: int = option(2, "Worker processes for the per-file work.")
     shard_rows: int = option(100_000, "Rows per output shard (data/ and rejects/).")
     row_group_rows: int = option(10_000, "Rows per Parquet row group.")
-    executor: str = option("local", "Where the per-shard work runs: local (process pool).", choices=("local",))
+    executor: str = option("local", "Where the per-file work runs: local (a process pool) or ray (Ray tasks; "
+                           "pip install 'curate[ray]').", choices=("local", "ray"))
+    ray_address: str | None = option(None, "Address of an existing Ray cluster (default: start a local one).")
 
     def to_json(self) -> dict:
         return asdict(self)

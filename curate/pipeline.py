@@ -12,6 +12,8 @@ Every record read ends in exactly one of data/ or rejects/; `CleanResult.counts`
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 from collections import Counter
@@ -27,8 +29,8 @@ import pyarrow.parquet as pq
 from curate.config import CleanConfig
 from curate.errors import UsageError
 from curate.io import manifest as manifest_io
-from curate.io.conform import conform, dataset_schema, used_paths
-from curate.io.writers import ShardWriter, sha256_of
+from curate.io.conform import conform, dataset_schema
+from curate.io.writers import ShardWriter
 from curate.records import REJECT_SCHEMA
 from curate.stages.base import StageCounts
 from curate.units import UnitResult, process_unit, reason_label
@@ -56,18 +58,15 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     if not files:
         raise UsageError(f"no data files found in {', '.join(map(str, inputs))}",
                          hint="give .json, .jsonl(.gz/.zst), .csv, .tsv or .parquet files or folders of them")
-    _prepare_out(out, inputs)
-    staging = out / STAGING
-    staging.mkdir(parents=True)
-
-    from curate.executors.local import map_units
-
-    results = map_units(files, config, staging, progress=progress)
+    staging = _prepare_out(out, inputs, config)
+    results = _executor(config)(files, config, staging, progress=progress)
     kind = _dataset_kind(results, config)
     included = [r for r in results if r.kind == kind]
 
     decided, decide_counts, stage_info = _decide(global_stages(config), included, config, progress)
-    manifest = _write(out, results, kind, decided, config, progress)
+    final = staging / "final"
+    shutil.rmtree(final, ignore_errors=True)
+    manifest = _write(final, results, kind, decided, config, progress)
 
     counts = manifest["counts"]
     for r in results:
@@ -78,28 +77,56 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     counts["by_stage"] = {name: c.to_json() for name, c in counts["by_stage"].items()}
     manifest["stages"].update(stage_info)
     manifest["seconds"] = round(time.perf_counter() - started, 3)
+    manifest["resumed_units"] = sum(r.resumed for r in results)
     manifest["skipped"] = skipped
-    manifest_io.write(out, manifest)
+    _publish(final, out, manifest)
     shutil.rmtree(staging, ignore_errors=True)
     return CleanResult(out, manifest, counts["read"], counts["kept"], counts["rejected"],
                        Counter(counts["rejects_by_reason"]))
 
 
-def _prepare_out(out: Path, inputs: list[Path]) -> None:
+def _executor(config: CleanConfig):
+    if config.executor == "ray":
+        from curate.executors.ray import map_units
+    else:
+        from curate.executors.local import map_units
+    return map_units
+
+
+def _prepare_out(out: Path, inputs: list[Path], config: CleanConfig) -> Path:
+    """Check OUT, and return the staging folder: kept from an interrupted run of the same command
+    (so its finished units are reused), emptied otherwise."""
+    from curate.units import config_hash
+
     resolved = out.resolve()
     for path in inputs:
         p = path.resolve()
         if resolved == p or p in resolved.parents or resolved in p.parents:
             raise UsageError(f"--out {out} overlaps the input {path}",
                              hint="write the dataset to a folder outside the inputs")
+    staging = out / STAGING
     if out.exists() and any(out.iterdir()):
-        if not (out / manifest_io.MANIFEST).is_file() and not (out / STAGING).is_dir():
+        if not (out / manifest_io.MANIFEST).is_file() and not staging.is_dir():
             raise UsageError(f"--out {out} exists and is not a curate dataset",
                              hint="choose an empty or new folder (curate only replaces its own datasets)")
-        for sub in ("data", "rejects", STAGING):
-            shutil.rmtree(out / sub, ignore_errors=True)
-        (out / manifest_io.MANIFEST).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+    run = {"config": config_hash(config), "inputs": sorted(str(p.resolve()) for p in inputs)}
+    marker = staging / "run.json"
+    if marker.is_file() and json.loads(marker.read_text()) == run:
+        return staging
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    marker.write_text(json.dumps(run))
+    return staging
+
+
+def _publish(final: Path, out: Path, manifest: dict) -> None:
+    """Swap the finished shards into OUT, then write the manifest last: a reader that finds a manifest
+    finds the shards it lists, and a killed run never leaves a half-written shard in data/ or rejects/."""
+    (out / manifest_io.MANIFEST).unlink(missing_ok=True)
+    for folder in ("data", "rejects"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        os.replace(final / folder, out / folder)
+    manifest_io.write(out, manifest)
 
 
 def _dataset_kind(results: list[UnitResult], config: CleanConfig) -> str:
@@ -228,4 +255,3 @@ def _as_rejects(batch: pa.Table, stage: str | None, reasons: pa.Array, duplicate
     )
 
 
-__all__ = ["run_clean", "CleanResult", "sha256_of"]

@@ -6,9 +6,15 @@ returns (`UnitResult`) is small: paths, counts and schemas.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import pickle
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +30,20 @@ from curate.records import REJECT_SCHEMA, SCHEMAS, derived_ids, file_key, kind_o
 from curate.stages.base import Annotator, Filter, StageCounts
 
 ORDER_BITS = 40  # row positions per unit; the unit index sits above them
+
+
+@lru_cache(maxsize=64)
+def _sha256_cached(path: Path, size: int, mtime_ns: int) -> str:
+    return sha256_of(path)
+
+
+def file_sha256(file) -> str:
+    stat = file.path.stat()
+    return _sha256_cached(file.path, stat.st_size, stat.st_mtime_ns)
+
+
+def unit_dir(staging: Path, index: int) -> Path:
+    return staging / f"unit-{index:05d}"
 
 
 def reason_label(reason: str | None) -> str:
@@ -47,6 +67,8 @@ class UnitResult:
     keys: dict[str, list[str]] = field(default_factory=dict)
     schemas: list[pa.Schema] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    key: str = ""
+    resumed: bool = False
 
     def input_info(self) -> dict:
         return {"file": self.file, "format": self.format, "kind": self.kind, "rows": self.rows,
@@ -91,9 +113,10 @@ class _Unit:
 
         self.file = file
         self.config = config
-        self.staging = staging
+        self.staging = unit_dir(staging, index)
+        self.staging.mkdir(parents=True, exist_ok=True)
         self.report = report
-        self.result = UnitResult(index, file.rel, file.size, sha256_of(file.path))
+        self.result = UnitResult(index, file.rel, file.size, file_sha256(file))
         self.map_stages = map_stages(config)
         self.global_stages = global_stages(config)
         self.key = file_key(file.rel)
@@ -109,7 +132,7 @@ class _Unit:
             if self.report:
                 self.report(number)
         if self._rejects:
-            path = self.staging / f"rejects-{self.result.index:05d}.parquet"
+            path = self.staging / "rejects.parquet"
             pq.write_table(pa.concat_tables(self._rejects), path, compression="lz4")
             self.result.rejects.append(str(path))
         return self.result
@@ -197,7 +220,7 @@ class _Unit:
     def _keys_and_stage(self, number: int, batch: pa.Table) -> None:
         from curate import formats
 
-        tag = f"{self.result.index:05d}-{number:05d}"
+        tag = f"{number:05d}"
         for stage in self.global_stages:
             t0 = time.perf_counter()
             keys = stage.keys(batch)
@@ -257,3 +280,42 @@ def _export(batch: pa.Table, fmt: str) -> tuple[pa.Table, pa.Table]:
 def process_unit(index: int, file, config: CleanConfig, staging: Path,
                  report: Callable[[int], None] | None = None) -> UnitResult:
     return _Unit(index, file, config, staging, report).run()
+
+
+def unit_key(file, config: CleanConfig) -> str:
+    """What a unit's staged output depends on: the input's bytes and the options that shape the output."""
+    digest = hashlib.sha256()
+    digest.update(file.rel.encode())
+    digest.update(file_sha256(file).encode())
+    digest.update(config_hash(config).encode())
+    return digest.hexdigest()
+
+
+def config_hash(config: CleanConfig) -> str:
+    """Hash of the options that change what is written (not how many workers or which executor)."""
+    relevant = {k: v for k, v in config.to_json().items() if k not in ("workers", "executor", "ray_address")}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+
+def run_unit(index: int, file, config: CleanConfig, staging: Path) -> UnitResult:
+    """`process_unit`, unless a completion record with the same key says it is already done.
+
+    The record is written (atomically) only after every staged file of the unit is complete, so a unit
+    killed half-way is simply redone, and a changed input or config never reuses stale output."""
+    key = unit_key(file, config)
+    record = staging / f"unit-{index:05d}.done"
+    if record.is_file():
+        try:
+            done = pickle.loads(record.read_bytes())
+            if done.key == key and all(Path(p).is_file() for p in done.batches + done.rejects):
+                done.resumed = True
+                return done
+        except Exception:  # an unreadable record is a unit to redo, not an error
+            pass
+    shutil.rmtree(unit_dir(staging, index), ignore_errors=True)
+    result = process_unit(index, file, config, staging)
+    result.key = key
+    temp = record.with_suffix(".tmp")
+    temp.write_bytes(pickle.dumps(result))
+    os.replace(temp, record)
+    return result

@@ -24,6 +24,9 @@ def _register() -> None:
 
     data_commands.register(app)
     __import__("curate.cli.sql_commands", fromlist=["register"]).register(app)
+    __import__("curate.cli.templates_command", fromlist=["register"]).register(app)
+    __import__("curate.cli.convert_command", fromlist=["register"]).register(app)
+    __import__("curate.cli.train_command", fromlist=["register"]).register(app)
 
 
 _register()

@@ -31,14 +31,12 @@ def sql_command(
         from curate.sql.query import Dataset
 
         with Dataset(out) as dataset:
-            result = dataset.execute(query)
-            columns = [d[0] for d in result.description]
-            if format is SqlFormat.table:
-                rows = result.fetchmany(max_rows + 1)
-                text = format_table(columns, rows[:max_rows], more=len(rows) > max_rows)
-            else:
-                rows = result.fetchall()
-                text = format_csv(columns, rows) if format is SqlFormat.csv else format_json(columns, rows)
+            limit = max_rows if format is SqlFormat.table else None
+            columns, rows, more = dataset.rows(query, limit)
+        if format is SqlFormat.table:
+            text = format_table(columns, rows, more=more)
+        else:
+            text = format_csv(columns, rows) if format is SqlFormat.csv else format_json(columns, rows)
         typer.echo(text)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from curate.config import CleanConfig
-from curate.units import UnitResult, process_unit
+from curate.units import UnitResult, run_unit
 
 Progress = Callable[[str, int, int], None]
 
@@ -20,14 +20,14 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
     if config.workers == 1 or len(files) == 1:
         results = []
         for index, file in enumerate(files):
-            results.append(process_unit(index, file, config, staging))
+            results.append(run_unit(index, file, config, staging))
             done += file.size
             if progress:
                 progress("map", done, total)
         return results
     ctx = mp.get_context("spawn")  # workers start clean of the parent's threads and locks
     with ProcessPoolExecutor(max_workers=config.workers, mp_context=ctx) as pool:
-        futures = {pool.submit(process_unit, i, f, config, staging): i for i, f in enumerate(files)}
+        futures = {pool.submit(run_unit, i, f, config, staging): i for i, f in enumerate(files)}
         results: dict[int, UnitResult] = {}
         pending = set(futures)
         while pending:

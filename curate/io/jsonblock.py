@@ -41,28 +41,59 @@ class Parsed:
     rejects: list[tuple[int, str]]  # (line position, reason), every line not good
 
 
+# a failing run of at most this many lines is screened line by line with orjson instead of being
+# bisected further: bounds the number of Arrow calls when most lines are bad (a CSV named .jsonl)
+_SCREEN_LINES = 128
+
+
 def parse_lines(lines: Lines) -> Parsed:
     """Parse every line; good lines land in `table` (aligned with `good`), the rest in `rejects`."""
     n = len(lines.starts)
     if n == 0:
         return Parsed(pa.table({}), np.zeros(0, bool), [])
-    ctx = _Ctx(lines)
-    pieces: list[tuple[int, int, pa.Table]] = []
+    ctx = _Ctx(lines, np.arange(n))
+    pieces: list[tuple[_Ctx, int, int, pa.Table]] = []
     bad: list[tuple[int, str]] = []
     ctx.bisect(0, n, None, pieces, bad)
     if len(pieces) > 1:
-        pieces = ctx.reconcile(pieces, bad)
+        pieces = _reconcile(pieces, bad)
     good = np.zeros(n, bool)
-    for i, j, _ in pieces:
-        good[i:j] = True
-    tables = [t for _, _, t in pieces]
-    table = pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
-    return Parsed(table, good, sorted(bad))
+    for piece_ctx, i, j, _ in pieces:
+        good[piece_ctx.origin[i:j]] = True
+    return Parsed(_concat([p[3] for p in pieces]), good, sorted(bad))
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    rows = sum(t.num_rows for t in tables)
+    if all(t.num_columns == 0 for t in tables):
+        # concat_tables drops the row count of column-less tables (every record was `{}`)
+        return pa.table({"_": pa.nulls(rows)}).drop_columns(["_"])
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _reconcile(pieces, bad):
+    """Fix conflicting field types by majority; re-parse the minority pieces with them fixed."""
+    target = _majority_types([p[3] for p in pieces])
+    if not target:
+        return pieces
+    schema = pa.schema(list(target.items()))
+    out = []
+    for ctx, i, j, table in pieces:
+        if all(_fits(table, name, typ) for name, typ in target.items()):
+            out.append((ctx, i, j, table))
+        else:
+            ctx.bisect(i, j, schema, out, bad)
+    return out
 
 
 class _Ctx:
-    def __init__(self, lines: Lines):
+    """Lines being parsed; `origin[k]` is line k's position in the block given to parse_lines."""
+
+    def __init__(self, lines: Lines, origin: np.ndarray):
         self.lines = lines
+        self.origin = origin
         longest = int((lines.ends - lines.starts).max())
         # a line longer than Arrow's block size fails as "straddling"; size blocks above the longest
         self.block = max(_MIN_BLOCK, 2 * longest + 64)
@@ -76,35 +107,55 @@ class _Ctx:
                             parse_options=opts)
 
     def bisect(self, i, j, schema, pieces, bad) -> None:
-        """Parse lines [i, j); append good (i, j, table) pieces and bad (line, reason) in order."""
+        """Parse lines [i, j); append good (ctx, i, j, table) pieces and bad (origin, reason)."""
         try:
             table = self.read(i, j, schema)
             if table.num_rows == j - i:
-                pieces.append((i, j, table))
+                pieces.append((self, i, j, table))
                 return
             err = None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
             err = e
         if j - i == 1:
-            bad.append((i, self.explain(i, err, schema)))
+            bad.append((int(self.origin[i]), self.explain(i, err, schema)))
+            return
+        if j - i <= _SCREEN_LINES and self.screen(i, j, schema, pieces, bad):
             return
         mid = (i + j) // 2
         self.bisect(i, mid, schema, pieces, bad)
         self.bisect(mid, j, schema, pieces, bad)
 
-    def reconcile(self, pieces, bad):
-        """Fix conflicting field types by majority; re-parse the minority pieces with them fixed."""
-        target = _majority_types(pieces)
-        if not target:
-            return pieces
-        schema = pa.schema(list(target.items()))
-        out = []
-        for i, j, table in pieces:
-            if all(_fits(table, name, typ) for name, typ in target.items()):
-                out.append((i, j, table))
+    def screen(self, i, j, schema, pieces, bad) -> bool:
+        """Reject the lines orjson refuses or that are not objects, then parse the rest together.
+
+        Returns False when every line is a JSON object (the failure is Arrow's: bisect further).
+        """
+        keep = []
+        for k in range(i, j):
+            span = self.lines.buf[int(self.lines.starts[k]):int(self.lines.ends[k])]
+            try:
+                ok = isinstance(orjson.loads(span), dict)
+            except orjson.JSONDecodeError:
+                ok = False
+            if ok:
+                keep.append(k)
             else:
-                self.bisect(i, j, schema, out, bad)
-        return out
+                bad.append((int(self.origin[k]), self.explain(k, None, schema)))
+        if len(keep) == j - i:
+            return False
+        if keep:
+            sub = self.subset(np.array(keep))
+            sub.bisect(0, len(keep), schema, pieces, bad)
+        return True
+
+    def subset(self, rows: np.ndarray) -> _Ctx:
+        """A context over some of these lines, copied next to each other in a new buffer."""
+        src = self.lines
+        parts = [src.buf[int(src.starts[k]):int(src.ends[k])] for k in rows]
+        lens = np.array([len(p) for p in parts], np.int64)
+        ends = np.cumsum(lens + 1) - 1
+        lines = Lines(b"\n".join(parts), ends - lens, ends, src.index[rows], src.unit)
+        return _Ctx(lines, self.origin[rows])
 
     def explain(self, k: int, err: Exception | None, schema: pa.Schema | None) -> str:
         """The reject reason of one line, which Arrow refused (`err`) or read as several rows."""
@@ -144,10 +195,10 @@ class _Ctx:
         return None
 
 
-def _majority_types(pieces) -> dict[str, pa.DataType]:
-    """For every field whose types across pieces cannot be unified: the type most values have."""
+def _majority_types(tables: list[pa.Table]) -> dict[str, pa.DataType]:
+    """For every field whose types across tables cannot be unified: the type most values have."""
     seen: dict[str, list[tuple[pa.DataType, int]]] = {}
-    for _, _, table in pieces:
+    for table in tables:
         for field, col in zip(table.schema, table.columns):
             seen.setdefault(field.name, []).append((field.type, len(col) - col.null_count))
     target = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.errors import InputError
 from curate.io.discover import InputFile
@@ -30,6 +31,7 @@ from curate.io.streams import StreamEnd, byte_chunks, line_chunks
 REJECT_SCHEMA = pa.schema([("raw", pa.large_string()), ("source_index", pa.int64()),
                            ("stage", pa.string()), ("reason", pa.string())])
 _WS = b" \t\r\n"
+_WINDOW = 4 << 20
 
 
 @dataclass
@@ -94,20 +96,37 @@ def text(data: bytes) -> str:
 
 
 def _gather(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """large_string array of buf[starts[k]:ends[k]], built with numpy (the bytes are valid UTF-8)."""
+    """large_string array of buf[starts[k]:ends[k]] (sorted, disjoint spans of valid UTF-8).
+
+    Built by masking out the gaps between spans (line endings, blank and rejected lines) and one
+    boolean take over the buffer: cost grows with bytes, not with a Python step per line.
+    """
     arr = np.frombuffer(buf, np.uint8)
-    lens = ends - starts
+    if len(starts):
+        gap = int(len(arr) - ends[-1])
+        if 0 < gap <= 2 and np.all(starts[1:] - ends[:-1] == gap):
+            # the usual case: records back to back, each followed by "\n" (or "\r\n");
+            # one Arrow kernel drops the line ending of every value
+            spans = pa.Array.from_buffers(pa.large_binary(), len(starts), [
+                None, pa.py_buffer(np.append(starts, len(arr))), pa.py_buffer(buf)])
+            cut = pc.binary_slice(spans, 0, -gap)
+            return pa.Array.from_buffers(pa.large_string(), len(cut), cut.buffers())
     offsets = np.zeros(len(starts) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    if len(starts) and offsets[-1] == len(arr):  # the spans cover the whole buffer: no copy
+    np.cumsum(ends - starts, out=offsets[1:])
+    if len(starts) == 0:
+        data = arr[:0]
+    elif offsets[-1] == len(arr):  # the spans cover the whole buffer: no copy
         data = arr
     else:
-        # mark the kept spans with +1/-1 at their edges; a running sum is 1 inside a span.
-        # starts and ends never coincide (a line ending byte lies between two records)
-        edge = np.zeros(len(arr) + 1, np.int8)
-        edge[starts] += 1
-        edge[ends] -= 1
-        data = arr[np.cumsum(edge[:-1], dtype=np.int8).view(bool)]
+        keep = np.ones(len(arr), bool)
+        gap_start = np.concatenate(([0], ends[:-1]))
+        gap_len = starts - gap_start
+        keep[gap_start[gap_len >= 1]] = False  # "\n"
+        keep[gap_start[gap_len >= 2] + 1] = False  # "\r\n"
+        for a, b in zip(gap_start[gap_len > 2].tolist(), starts[gap_len > 2].tolist()):
+            keep[a:b] = False  # rare: blank or rejected lines in between
+        keep[ends[-1]:] = False
+        data = arr[keep]
     return pa.Array.from_buffers(pa.large_string(), len(starts),
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
@@ -124,7 +143,8 @@ def _read_jsonl(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
             if is_tail and end.error:
                 cut_tail = True
                 yield empty_batch(file, rejects_table(
-                    [(text(chunk), line0, "read", f"{end.error}, the last record is cut")]))
+                    [(text(chunk), line0, "read",
+                      f"{end.error}; line {line0 + 1} is cut, nothing after it could be read")]))
                 continue
             batch, line0 = _jsonl_batch(file, chunk, line0)
             if batch.num_records:
@@ -139,7 +159,9 @@ def _read_jsonl(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
 def _split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (without \\n or \\r\\n) of every line in buf, from the newline positions."""
     arr = np.frombuffer(buf, np.uint8)
-    nl = np.flatnonzero(arr == 10)
+    # searched in windows: a mask as large as the chunk would be a fresh mmap (page faults) per batch
+    nl = np.concatenate([np.flatnonzero(arr[at:at + _WINDOW] == 10) + at
+                         for at in range(0, len(arr), _WINDOW)] or [np.zeros(0, np.int64)])
     starts = np.concatenate(([0], nl + 1)).astype(np.int64)
     ends = np.concatenate((nl, [len(arr)])).astype(np.int64)
     if len(arr) and arr[-1] == 10:  # nothing after the final newline: not a line

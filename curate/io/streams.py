@@ -17,7 +17,7 @@ _READ = 4 << 20  # compressed bytes read per call
 
 @dataclass
 class StreamEnd:
-    """How a stream ended: `error` is None when it ended cleanly, else a reason detail."""
+    """How a stream ended: `error` is None when it ended cleanly, else a reject reason."""
 
     error: str | None = None
 
@@ -42,7 +42,8 @@ def _gzip(fh, end: StreamEnd) -> Iterator[bytes]:
             try:
                 out = dec.decompress(raw)
             except zlib.error as err:
-                end.error = f"corrupt gzip stream ({err})" if started else "not a gzip file"
+                end.error = (f"unreadable file: corrupt gzip stream ({err})" if started
+                             else "unreadable file: not a gzip file")
                 return
             fed = started = True
             if out:
@@ -55,7 +56,7 @@ def _gzip(fh, end: StreamEnd) -> Iterator[bytes]:
                 if not raw.strip(b"\0"):  # trailing zero padding is allowed
                     raw = b""
     if fed and not dec.eof:
-        end.error = "gzip stream ended early"
+        end.error = "truncated file: gzip stream ended early"
 
 
 def _zstd(fh, end: StreamEnd) -> Iterator[bytes]:
@@ -69,7 +70,8 @@ def _zstd(fh, end: StreamEnd) -> Iterator[bytes]:
             try:
                 out = dec.decompress(raw)
             except zstandard.ZstdError as err:
-                end.error = f"corrupt zstd stream ({err})" if fed else "not a zstd file"
+                end.error = (f"unreadable file: corrupt zstd stream ({err})" if fed
+                             else "unreadable file: not a zstd file")
                 return
             fed = True
             if out:
@@ -81,7 +83,7 @@ def _zstd(fh, end: StreamEnd) -> Iterator[bytes]:
             else:
                 raw = b""
     if fed and not dec.eof:
-        end.error = "zstd stream ended early"
+        end.error = "truncated file: zstd stream ended early"
 
 
 def peek(path: Path, compression: str | None, limit: int) -> tuple[bytes, bool]:
@@ -108,23 +110,36 @@ def line_chunks(path: Path, compression: str | None, batch_bytes: int,
     """
     pending: list[bytes] = []
     size = 0
-    first = True
+    head: bytes | None = b""  # the first bytes, held back until a BOM can be told apart
     for piece in byte_chunks(path, compression, end):
-        if first:
-            piece = piece.removeprefix(b"\xef\xbb\xbf")  # a BOM split across pieces is not handled
-            first = False
+        if head is not None:
+            head += piece
+            if len(head) < 3:
+                continue
+            piece, head = head.removeprefix(b"\xef\xbb\xbf"), None
         pending.append(piece)
         size += len(piece)
         if size < batch_bytes:
             continue
         buf = b"".join(pending)
-        cut = buf.rfind(b"\n") + 1
-        if cut == 0:  # one line longer than a batch: keep reading
-            pending, size = [buf], len(buf)
-            continue
-        yield buf[:cut], False
-        pending, size = [buf[cut:]], len(buf) - cut
+        start = 0
+        while len(buf) - start >= batch_bytes:
+            cut = buf.rfind(b"\n", start, start + batch_bytes) + 1
+            if cut <= start:  # a line longer than a batch: up to its end, once that was read
+                cut = buf.find(b"\n", start + batch_bytes) + 1
+                if cut == 0:
+                    break
+            yield buf[start:cut], False
+            start = cut
+        pending = [buf[start:]]
+        size = len(pending[0])
+    if head:
+        pending.append(head.removeprefix(b"\xef\xbb\xbf"))
     buf = b"".join(pending)
+    if end.error is None:  # a last line without a newline is an ordinary record
+        if buf:
+            yield buf, False
+        return
     cut = buf.rfind(b"\n") + 1
     if cut:
         yield buf[:cut], False

@@ -43,12 +43,12 @@ _EMPTY_TURN = (
 _REQUIRED_FIELDS = {"role", "content", "file", "index"}
 
 
-def query_contracts(kind: str, columns: list[str]) -> tuple[list[Rule], dict[str, str]]:
-    """The query contracts for a dataset of ``kind`` with these data columns, and the ones skipped
-    (name -> why)."""
+def query_contracts(kind: str, columns: dict[str, str]) -> tuple[list[Rule], dict[str, str]]:
+    """The query contracts for a dataset of ``kind`` with these data columns (name -> DuckDB type), and
+    the ones skipped (name -> why). Message columns that are not lists are left to ``schema-valid``."""
     rules = [Rule("ids-unique", "SELECT id, count(*) AS n FROM data GROUP BY id HAVING id IS NULL OR count(*) > 1")]
     skipped: dict[str, str] = {}
-    message_cols = [c for c in MESSAGE_COLUMNS.get(kind, ()) if c in columns]
+    message_cols = [c for c in MESSAGE_COLUMNS.get(kind, ()) if columns.get(c, "").endswith("[]")]
     if kind == "text" and "text" in columns:
         rules.append(Rule("no-empty-turns", "SELECT id FROM data WHERE regexp_full_match(coalesce(text, ''), '\\s*')"))
         skipped["role-grammar"] = "text datasets have no turns"
@@ -60,7 +60,7 @@ def query_contracts(kind: str, columns: list[str]) -> tuple[list[Rule], dict[str
         )
         rules.append(Rule("role-grammar", f"SELECT id FROM data WHERE {bad}"))
     else:
-        why = f"the data has no {'/'.join(MESSAGE_COLUMNS.get(kind) or ('text',))} column"
+        why = f"the data has no {'/'.join(MESSAGE_COLUMNS.get(kind) or ('text',))} list column (see schema-valid)"
         skipped["no-empty-turns"] = skipped["role-grammar"] = why
     return rules, skipped
 
@@ -142,7 +142,8 @@ def run_contracts(dataset) -> list[RuleResult]:
 
     manifest, root = dataset.manifest, dataset.root
     kind = manifest.get("kind") if manifest.get("kind") in KINDS else "conversation"
-    columns = [d[0] for d in dataset.execute("SELECT * FROM data LIMIT 0").description]
+    relation = dataset.relation("SELECT * FROM data")
+    columns = {name: str(t) for name, t in zip(relation.columns, relation.types)}
     data_paths = shard_paths(root, manifest, "data")
     canonical = manifest.get("format") in (None, "openai") or kind == "text"
     expected = SCHEMAS[kind] if canonical else pa.schema([SCHEMAS[kind].field("id")])
@@ -154,8 +155,8 @@ def run_contracts(dataset) -> list[RuleResult]:
         results.append(run_rule(dataset, rule))
     for name, why in skipped.items():
         results.append(RuleResult(name, "error", "skip", note=why))
-    data_rows = dataset.execute("SELECT count(*) FROM data").fetchone()[0]
-    reject_rows = dataset.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    data_rows = dataset.execute("SELECT count(*) FROM data").fetchall()[0][0]
+    reject_rows = dataset.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     results.append(_from_problems("counts-balance", count_problems(manifest, data_rows, reject_rows)))
     from curate.io.manifest import verify  # the same check as `curate verify`
 

@@ -69,4 +69,4 @@ def format_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def format_json(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     records = [dict(zip(columns, (_plain(v) for v in row))) for row in rows]
-    return json.dumps(records, ensure_ascii=False, indent=1)
+    return json.dumps(records, ensure_ascii=False, indent=1, default=str)

@@ -29,16 +29,16 @@ from curate.records import KINDS, REJECT_SCHEMA, SCHEMAS
 # The manifest view: one row per entry, columns filled where they apply to the entry's section.
 MANIFEST_SCHEMA = pa.schema(
     [
-        ("section", pa.string()),  # meta | count | shard | stage | dropped
-        ("name", pa.string()),  # meta key, count name, shard path, stage name, or "<stage>/<label>"
-        ("value", pa.string()),  # meta value (kind, format, ...)
+        ("section", pa.string()),  # meta | input | skipped | count | shard | stage | dropped
+        ("name", pa.string()),  # meta key, input file, count name, shard path, stage, or "<stage>/<label>"
+        ("value", pa.string()),  # meta value (kind, format, ...), input format, skipped note
         ("part", pa.string()),  # shard: data | rejects
         ("stage", pa.string()),  # stage, dropped
         ("label", pa.string()),  # dropped: the reject label
-        ("rows", pa.int64()),  # count: the count; shard: rows; stage: rows_out; dropped: rows dropped
+        ("rows", pa.int64()),  # count: the count; input, shard: rows; stage: rows_out; dropped: rows dropped
         ("rows_in", pa.int64()),  # stage
-        ("bytes", pa.int64()),  # shard
-        ("sha256", pa.string()),  # shard
+        ("bytes", pa.int64()),  # input, shard
+        ("sha256", pa.string()),  # input, shard
         ("seconds", pa.float64()),  # stage
     ]
 )
@@ -84,13 +84,19 @@ def shard_paths(out_dir: str | Path, manifest: dict, part: str) -> list[Path]:
 
 
 def manifest_table(manifest: dict) -> pa.Table:
-    """The manifest as rows: ``meta`` (kind, format, schema_version), ``count`` (read, kept, rejected),
+    """The manifest as rows: ``meta`` (kind, format, schema_version), ``input`` (file, value = format,
+    rows, bytes, sha256), ``skipped`` (file, value = note), ``count`` (read, kept, rejected),
     ``shard`` (path, part, rows, bytes, sha256), ``stage`` (rows_in, rows = rows_out, seconds) and
     ``dropped`` (stage, label, rows)."""
     rows: list[dict[str, Any]] = []
     for key in _META_KEYS:
         if key in manifest:
             rows.append({"section": "meta", "name": key, "value": str(manifest[key])})
+    for item in manifest.get("inputs") or []:
+        rows.append({"section": "input", "name": item.get("file"), "value": item.get("format"), "rows": item.get("rows"),
+                     "bytes": item.get("bytes"), "sha256": item.get("sha256")})
+    for item in manifest.get("skipped") or []:
+        rows.append({"section": "skipped", "name": item.get("file"), "value": item.get("note")})
     counts = manifest.get("counts") or {}
     for key in ("read", "kept", "rejected"):
         if key in counts:
@@ -140,7 +146,11 @@ class Dataset:
                              hint="pass the OUT folder written by `curate clean`")
         _check_no_escaping_links(self.root)
         self._spill = tempfile.mkdtemp(prefix="curate-sql-")
-        self.con = self._connect()
+        try:
+            self.con = self._connect()
+        except BaseException:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            raise
 
     def _connect(self):
         import duckdb
@@ -155,11 +165,20 @@ class Dataset:
                 raise InputError(f"{missing[0]}: shard listed in the manifest is missing",
                                  hint="run `curate verify OUT`, or re-run `curate clean`")
             if paths:
-                con.execute(f"CREATE VIEW {part} AS {_parquet_view(paths)}")
+                try:
+                    con.execute(f"CREATE VIEW {part} AS {_parquet_view(paths)}")
+                except duckdb.Error as error:  # DuckDB reads the shards' schemas here
+                    raise InputError(f"{self.root / part}: shards cannot be read ({_first_line(error)})",
+                                     hint="run `curate verify OUT`, or re-run `curate clean`") from None
             else:
                 con.register(f"_{part}_empty", empty)
                 con.execute(f"CREATE VIEW {part} AS SELECT * FROM _{part}_empty")
-        con.register("_manifest", manifest_table(self.manifest))
+        try:
+            manifest = manifest_table(self.manifest)
+        except (pa.ArrowException, TypeError, AttributeError, ValueError) as error:
+            raise InputError(f"{self.root / 'manifest.json'}: unexpected structure ({error.__class__.__name__})",
+                             hint="re-run `curate clean`, or check the file against schemas/") from None
+        con.register("_manifest", manifest)
         con.execute("CREATE VIEW manifest AS SELECT * FROM _manifest")
         spill = self._spill.replace("'", "''")
         root = (str(self.root) + "/").replace("'", "''")
@@ -182,8 +201,7 @@ class Dataset:
         try:
             return self.con.execute(sql)
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
+            raise query_error(error) from None
 
     def relation(self, sql: str):
         """One guarded SELECT as a lazy DuckDB relation (stream it with ``to_arrow_reader``); errors
@@ -194,8 +212,7 @@ class Dataset:
         try:
             return self.con.sql(sql)
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0]
-            raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
+            raise query_error(error) from None
 
     def table(self, sql: str) -> pa.Table:
         """The result of one guarded SELECT as an Arrow table."""
@@ -205,8 +222,21 @@ class Dataset:
         try:
             return relation.to_arrow_table()
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0]
-            raise UsageError(f"query failed: {first}", hint=_hint_for(first)) from None
+            raise query_error(error) from None
+
+    def rows(self, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple], bool]:
+        """(column names, rows as tuples, whether more rows exist beyond ``limit``) of one guarded SELECT."""
+        import duckdb
+
+        result = self.execute(sql)
+        try:
+            columns = [d[0] for d in result.description]
+            if limit is None:
+                return columns, result.fetchall(), False
+            rows = result.fetchmany(limit + 1)
+            return columns, rows[:limit], len(rows) > limit
+        except duckdb.Error as error:
+            raise query_error(error) from None
 
     def close(self) -> None:
         self.con.close()
@@ -217,6 +247,17 @@ class Dataset:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def query_error(error: Exception) -> UsageError:
+    """A DuckDB error as a one-line `UsageError` (exit code 2) with a hint where one helps."""
+    first = _first_line(error)
+    return UsageError(f"query failed: {first}", hint=_hint_for(first))
 
 
 def _hint_for(message: str) -> str | None:
@@ -237,8 +278,7 @@ def guard(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0]
-        raise UsageError(f"query failed: {first}", hint="check the SQL syntax") from None
+        raise UsageError(f"query failed: {_first_line(error)}", hint="check the SQL syntax") from None
     if not statements:
         raise UsageError("empty query", hint='pass one SELECT statement, e.g. "SELECT count(*) FROM data"')
     if len(statements) > 1:

@@ -124,6 +124,8 @@ def run_rule(dataset, rule: Rule) -> RuleResult:
     """Run one rule over a `curate.sql.query.Dataset`: count the violating rows, keep a few ids."""
     import duckdb
 
+    from curate.sql.query import query_error
+
     try:
         result = dataset.relation(rule.sql)
         columns = result.columns
@@ -137,6 +139,5 @@ def run_rule(dataset, rule: Rule) -> RuleResult:
     except UsageError as error:
         raise ConfigError(f"{rule.where}: rule {rule.name!r}: {error}") from None
     except duckdb.Error as error:  # raised while streaming (e.g. a failing cast in the user's query)
-        first = str(error).strip().splitlines()[0]
-        raise ConfigError(f"{rule.where}: rule {rule.name!r}: query failed: {first}") from None
+        raise ConfigError(f"{rule.where}: rule {rule.name!r}: {query_error(error)}") from None
     return RuleResult(rule.name, rule.severity, "fail" if count else "ok", count, examples)

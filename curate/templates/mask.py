@@ -32,6 +32,7 @@ class TemplateShape:
     tail: str
     trained_terminator: bool | None
     error: str | None = None
+    lead: str = ""  # what a finished chat has before an answer (the header; " " for Mistral v3)
 
 
 def _after(text: str, marker: str) -> str:
@@ -56,7 +57,10 @@ def probe_shape(renderer: ChatRenderer, tokenizer) -> TemplateShape:  # type: ig
     if renderer.has_generation and _A in end:
         stop = end.rindex(_A) + len(_A) + len(terminator)
         trained = any(s <= end.rindex(_A) and e >= stop for s, e in end_spans)
-    return TemplateShape(gen_prompt, terminator, tail, trained)
+    lead = ""
+    if _A in end:
+        lead = end[len(_whole_tokens(tokenizer, end, len(commonprefix([end, without_gp])))) : end.index(_A)]
+    return TemplateShape(gen_prompt, terminator, tail, trained, lead=lead)
 
 
 def _whole_tokens(tokenizer, text: str, limit: int) -> str:  # type: ignore[no-untyped-def]
@@ -111,18 +115,16 @@ def assistant_char_spans(text: str, messages: list[dict], shape: TemplateShape) 
 
 
 def _answer_span(text: str, content: str, cursor: int, shape: TemplateShape, is_last: bool) -> tuple[int, int] | None:
-    gen = shape.gen_prompt
     position = text.find(content, cursor) if content else -1
     if position < 0 and content.strip():
         content = content.strip()
         position = text.find(content, cursor)
     if position < 0:  # no visible content (tool calls only, or altered): the turn starts after its header
-        header = text.find(gen, cursor) if gen else -1
-        if header < 0:
+        position = _after_header(text, cursor, shape)
+        if position < 0:
             return None
-        position, content = header + len(gen), ""
-    header = text.rfind(gen, cursor, position) if gen else -1
-    start = header + len(gen) if header >= 0 else position
+        content = ""
+    start = _start(text, cursor, position, shape)
     end = position + len(content)
     if is_last and shape.tail and text.endswith(shape.tail) and len(text) - len(shape.tail) >= end:
         return start, len(text)
@@ -131,6 +133,28 @@ def _answer_span(text: str, content: str, cursor: int, shape: TemplateShape, is_
         if stop >= 0:
             end = stop + len(shape.terminator)
     return (start, end) if end > start else None
+
+
+def _after_header(text: str, cursor: int, shape: TemplateShape) -> int:
+    for header in (shape.gen_prompt, shape.lead):
+        found = text.find(header, cursor) if header.strip() else -1
+        if found >= 0:
+            return found + len(header)
+    return -1
+
+
+def _start(text: str, cursor: int, position: int, shape: TemplateShape) -> int:
+    """Where training starts: after the generation prompt; without one, the answer's lead is trained too."""
+    gen, lead = shape.gen_prompt, shape.lead
+    if gen:
+        for header in (gen, lead):
+            found = text.rfind(header, cursor, position) if header else -1
+            if found >= 0:
+                return found + len(header)
+        return position
+    if lead and position - len(lead) >= cursor and text.startswith(lead, position - len(lead)):
+        return position - len(lead)
+    return position
 
 
 def token_ranges(encoding, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]

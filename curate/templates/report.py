@@ -130,8 +130,7 @@ class TemplateReport:
                          + (f"; {s['over_max_length']} rows over {self.max_length}" if self.max_length else ""))
         order = list(CHECKS)
         for f in sorted(self.findings.values(), key=lambda f: (f.severity != "error", order.index(f.check))):
-            unit = "rows" if f.scope == "row" else ""
-            count = f"{f.count} {unit}".strip() if f.scope == "row" else ""
+            count = f"{f.count} row{'s' if f.count != 1 else ''}" if f.scope == "row" else ""
             line = f"{f.severity:<5}  {f.check}"
             if count:
                 line += f": {count}"

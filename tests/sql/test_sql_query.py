@@ -60,6 +60,8 @@ def test_rejects_and_manifest_views(dataset: Path):
     shards = run_query(dataset, "SELECT name, rows, sha256 FROM manifest WHERE section = 'shard' AND part = 'data' ORDER BY name")
     manifest = json.loads((dataset / "manifest.json").read_text())
     assert shards.to_pylist() == [{"name": s["path"], "rows": s["rows"], "sha256": s["sha256"]} for s in manifest["shards"]["data"]]
+    inputs = run_query(dataset, "SELECT name, value, rows FROM manifest WHERE section = 'input'").to_pylist()
+    assert inputs == [{"name": "raw/a.jsonl", "value": "sharegpt", "rows": 8}]
     counts = run_query(dataset, "SELECT name, rows FROM manifest WHERE section = 'count' ORDER BY name").to_pylist()
     assert counts == [{"name": "kept", "rows": 5}, {"name": "read", "rows": 8}, {"name": "rejected", "rows": 3}]
 
@@ -187,6 +189,18 @@ def test_manifest_shard_path_escaping_is_refused(dataset: Path, builder):
     assert "shard path '../elsewhere.parquet' is outside the dataset folder" in result.output
 
 
+def test_malformed_manifest_is_an_input_error(dataset: Path, builder):
+    builder.rewrite_manifest(dataset, inputs=[{"file": "a", "rows": "many"}])
+    result = sql(dataset, "SELECT 1")
+    assert result.exit_code == 2
+    assert result.output == (f"error: {dataset.resolve() / 'manifest.json'}: unexpected structure (ArrowInvalid) "
+                             "(hint: re-run `curate clean`, or check the file against schemas/)\n")
+    (dataset / "manifest.json").write_text("{not json")
+    result = sql(dataset, "SELECT 1")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {dataset.resolve() / 'manifest.json'}: unreadable manifest (")
+
+
 def test_unknown_column_and_missing_folder(dataset: Path, tmp_path: Path):
     result = sql(dataset, "SELECT nope FROM data")
     assert result.exit_code == 2
@@ -202,3 +216,18 @@ def test_guard_accepts_select_shapes():
         assert guard(query) == query
     with pytest.raises(UsageError, match="EXPLAIN statements are refused"):
         guard("EXPLAIN ANALYZE COPY data TO 'x'")
+
+
+def test_corrupt_shard_is_an_input_error(dataset: Path):
+    (dataset / "data" / "part-00001.parquet").write_bytes(b"not parquet at all")
+    result = sql(dataset, "SELECT count(*) FROM data")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {dataset.resolve() / 'data'}: shards cannot be read (")
+    assert result.output.endswith("(hint: run `curate verify OUT`, or re-run `curate clean`)\n")
+
+
+def test_runtime_error_is_one_line(dataset: Path):
+    result = sql(dataset, "SELECT CAST(id AS INTEGER) FROM data")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: query failed: Conversion Error: Could not convert string 'a:0' to INT32")
+    assert len(result.output.splitlines()) == 1

@@ -31,20 +31,25 @@ def lsh_params(threshold: float, num_perm: int, fp_weight: float, fn_weight: flo
     return int(bands), int(rows)
 
 
-def candidate_pairs(bands: pl.LazyFrame, band_columns: list[str], *, old_from: int | None) -> pl.DataFrame:
+def candidate_pairs(
+    bands: pl.LazyFrame, band_columns: list[str], *, old_from: int | None, partitions: int = 1
+) -> pl.DataFrame:
     """Pairs of nodes that share at least one band hash, as (a, b) with a < b, unique.
 
     ``bands`` has ``node`` and one uint64 column per band (null: the row has no text). Within a bucket
     every member is paired with the bucket's first node and with its predecessor (2 edges per member,
     not k² for a bucket of k), which keeps the pass linear in rows × bands; every pair that verification
     keeps then joins the same cluster. Pairs between two index rows (nodes >= ``old_from``) are skipped:
-    the previous run has settled those.
+    the previous run has settled those. ``partitions`` > 1 splits each band by hash range so that one
+    group-by holds only rows / partitions entries (each split re-reads that band's column).
     """
     parts = []
-    for column in band_columns:  # one band at a time: memory is one band's (hash, node) pairs
+    splits = [(c, p) for c in band_columns for p in range(partitions)]
+    for column, part in splits:  # one band (or one hash range of it) at a time
         buckets = (
             bands.select("node", pl.col(column).alias("h"))
             .drop_nulls("h")
+            .filter((pl.col("h") % partitions) == part if partitions > 1 else pl.lit(True))
             .group_by("h")
             .agg(pl.col("node").sort())
             .filter(pl.col("node").list.len() > 1)
@@ -55,16 +60,15 @@ def candidate_pairs(bands: pl.LazyFrame, band_columns: list[str], *, old_from: i
             )
             .explode(["member", "prev"])
         )
-        parts.append(buckets.select(a="first", b="member"))
-        parts.append(buckets.select(a="prev", b="member").filter(pl.col("a") != pl.col("b")))
+        edges = pl.concat(
+            [buckets.select(a="first", b="member"), buckets.select(a="prev", b="member")]
+        ).select(a=pl.min_horizontal("a", "b").cast(pl.Int64), b=pl.max_horizontal("a", "b").cast(pl.Int64))
+        if old_from is not None:
+            edges = edges.filter(pl.col("a") < old_from)
+        parts.append(edges.filter(pl.col("a") != pl.col("b")).unique().collect(engine="streaming"))
     if not parts:
-        return pl.DataFrame({"a": [], "b": []}, schema={"a": pl.Int64, "b": pl.Int64})
-    pairs = pl.concat(parts).select(
-        a=pl.min_horizontal("a", "b").cast(pl.Int64), b=pl.max_horizontal("a", "b").cast(pl.Int64)
-    )
-    if old_from is not None:
-        pairs = pairs.filter(pl.col("a") < old_from)
-    return pairs.unique().sort("a", "b").collect(engine="streaming")
+        return pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
+    return pl.concat(parts).unique().sort("a", "b")
 
 
 def verify(

@@ -89,7 +89,7 @@ def write_index(out_dir: Path, params: dict, parts: list[pa.Table]) -> Path:
     for i, table in enumerate(t for t in parts if t.num_rows):
         pq.write_table(table, folder / f"part-{i:05d}.parquet", compression="zstd")
         rows += table.num_rows
-    (folder / PARAMS_FILE).write_text(json.dumps({**params, "rows": rows}, indent=2, sort_keys=True) + "\n")
+    (folder / PARAMS_FILE).write_text(json.dumps({**params, "indexed_rows": rows}, indent=2, sort_keys=True) + "\n")
     return folder
 
 

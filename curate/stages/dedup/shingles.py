@@ -37,20 +37,22 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 
 def normalise(texts: pa.Array) -> pl.Series:
-    """Lower case, NFKD without combining marks (café = cafe), punctuation and symbols → spaces,
-    whitespace runs → one space. Returns a polars string Series aligned with ``texts``."""
+    """Lower case, NFKD without combining marks (café = cafe), and every run of punctuation, symbols
+    and whitespace → one space. Returns a polars string Series aligned with ``texts``."""
     s = pl.Series("t", texts, dtype=pl.String).fill_null("")
-    s = s.str.normalize("NFKD").str.replace_all(r"\p{Mn}+", "").str.to_lowercase()
-    s = s.str.replace_all(r"[\p{P}\p{S}]+", " ").str.replace_all(r"\s+", " ")
-    return s.str.strip_chars(" ")
+    ascii_rows = pc.string_is_ascii(pc.fill_null(texts, "")).to_numpy(zero_copy_only=False)
+    if not ascii_rows.all():  # Unicode normalisation is the slow part: only rows that need it
+        rows = np.flatnonzero(~ascii_rows)
+        s = s.scatter(rows, s.gather(rows).str.normalize("NFKD").str.replace_all(r"\p{Mn}+", ""))
+    return s.str.to_lowercase().str.replace_all(r"[\p{P}\p{S}\s]+", " ")
 
 
 def words(texts: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray]:
     """All words of all rows, flattened, and the number of words per row."""
-    split = normalise(texts).str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
-    counts = split.list.len().to_numpy().astype(np.int64)
-    flat = split.explode().drop_nulls()
-    return pc.cast(flat.to_arrow(), pa.large_string()), counts
+    flat = pl.DataFrame({"w": normalise(texts).str.split(" ")}).with_row_index("r").explode("w")
+    flat = flat.filter(pl.col("w") != "")
+    counts = np.bincount(flat["r"].to_numpy(), minlength=len(texts)).astype(np.int64)
+    return pc.cast(flat["w"].to_arrow(), pa.large_string()), counts
 
 
 def hash_strings(arr: pa.Array, seed: int) -> np.ndarray:

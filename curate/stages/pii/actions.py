@@ -21,12 +21,18 @@ class Span(NamedTuple):
     score: float
 
 
-def resolve(spans: Iterable[Span]) -> list[Span]:
+def resolve(spans: Iterable[Span], secrets: frozenset[str] = frozenset()) -> list[Span]:
     """Non-overlapping spans in text order.
 
-    Overlapping detections merge into one span covering all of them (nothing detected stays
-    visible), typed after the highest score, then the longest, then the name (deterministic).
+    A secret wins over the PII detections it overlaps, which are dropped: in ``https://user:pw@host``
+    or ``https://ghp_…@github.com`` the e-mail pattern's match is an artefact of the secret. Other
+    overlaps merge into one span covering all of them (nothing detected stays visible), typed after
+    the highest score, then the longest, then the name (deterministic).
     """
+    spans = list(spans)
+    secret_spans = [s for s in spans if s.entity in secrets]
+    if secret_spans:
+        spans = [s for s in spans if s.entity in secrets or not any(s.start < o.end and o.start < s.end for o in secret_spans)]
     merged: list[list[Span]] = []
     end = -1
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):

@@ -11,15 +11,17 @@ spaCy model (``en_core_web_sm`` …) the engine loads it instead and NER adds PE
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 from functools import lru_cache
 
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # before presidio (and tldextract) is imported
 
 import spacy  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
-from presidio_analyzer.nlp_engine import SpacyNlpEngine  # noqa: E402
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine  # noqa: E402
 from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -38,9 +40,6 @@ from curate.stages.pii.entities import NER_ENTITIES  # noqa: E402
 # Presidio logs at DEBUG/INFO only timings and recognizer names, never text; keep its chatter out of
 # the user's log anyway (a decision-process trace would contain text, and it stays off).
 logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
-
-NER_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
-
 
 @Language.component("curate_lemma_lower")
 def _lemma_lower(doc):
@@ -64,26 +63,55 @@ class OfflineSpacyEngine(SpacyNlpEngine):
         self.nlp = {"en": nlp}
 
 
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\bv|\b(?:version|versions|release|released|build|upgrade|upgrading|upgraded|downgrade|bump|bumped|pin|pinned)\b[^.\n]{0,20}?)\s*$"
+)
+
+
+class CurateIpRecognizer(IpRecognizer):
+    """Presidio's IP recognizer minus addresses that identify no one and four-part version numbers.
+
+    Dropped: loopback, unspecified and multicast addresses, netmasks (``255.…``), and dotted quads
+    right after ``v`` or a version word ("upgrading from 4.1.12.1").
+    """
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if not self._harmless(text, r.start, r.end)]
+
+    @staticmethod
+    def _harmless(text: str, start: int, end: int) -> bool:
+        value = text[start:end]
+        try:
+            ip = ipaddress.ip_interface(value).ip
+        except ValueError:
+            return False
+        if ip.is_loopback or ip.is_unspecified or ip.is_multicast or value.startswith("255."):
+            return True
+        return ip.version == 4 and bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start]))
+
+
+class CuratePhoneRecognizer(PhoneRecognizer):
+    """Presidio's phone recognizer minus digit runs that are hex colours, issue refs or hex literals."""
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if text[max(0, r.start - 1) : r.start] != "#" and text[max(0, r.start - 2) : r.start].lower() != "0x"]
+
+
 def pattern_recognizers() -> list:
-    """curate's pattern recognizers: Presidio's predefined ones (two renamed) plus the secrets."""
+    """curate's pattern recognizers: Presidio's predefined ones (two renamed, two with hard-negative
+    filters) plus the secrets."""
     return [
         EmailRecognizer(supported_entity="EMAIL"),
-        PhoneRecognizer(),
+        CuratePhoneRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(supported_entity="IBAN"),
-        IpRecognizer(),
+        CurateIpRecognizer(),
         UsSsnRecognizer(),
         CryptoRecognizer(),
         *(cls() for cls in secrets.ALL),
     ]
-
-
-def installed_ner_model() -> str | None:
-    """The first installed spaCy English model with NER, or None (then names are not covered)."""
-    for name in NER_MODELS:
-        if spacy.util.is_package(name):
-            return name
-    return None
 
 
 @lru_cache(maxsize=4)
@@ -106,5 +134,13 @@ def analyze(engine: AnalyzerEngine, text: str, entities: list[str], threshold: f
 
     Restricting is exact: Presidio removes duplicates and low scores per entity type, so recognizers
     of entities that cannot match in ``text`` never change the others' results.
+    Pattern entities are analysed in two phases: first without tokens and with threshold 0, which
+    gives every pattern match before context words; only if there is one does the full analysis
+    (spaCy tokens, context words, threshold) run. Context words only raise the score of an existing
+    match, so an empty first phase means an empty result, and most candidates end there.
     """
+    if not any(e in NER_ENTITIES for e in entities):
+        bare = NlpArtifacts([], [], [], [], engine.nlp_engine, "en")
+        if not engine.analyze(text=text, language="en", entities=entities, score_threshold=0.0, nlp_artifacts=bare):
+            return []
     return engine.analyze(text=text, language="en", entities=entities, score_threshold=threshold)

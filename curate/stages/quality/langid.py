@@ -63,6 +63,31 @@ SCRIPTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _WEIGHTED = {"Han", "Kana", "Hangul"}
 
+# Letters that some languages never write. On short texts (where lid.176 guesses between neighbours) a
+# letter rules those languages out: "ї" is not Russian, "ы" is not Ukrainian, "ř" is only Czech.
+# Only languages whose alphabets are listed in LETTER_LANGS can be ruled out, and never English (names
+# like "São Paulo" or "Björk" appear in English text).
+LETTER_LANGS = frozenset(
+    "ru uk bg be sr mk kk de fr es it pt nl pl cs sk sv da no nn fi et hu ro tr vi ca hr bs sh sl lt lv "
+    "is sq az af gl".split()
+)
+LETTERS: tuple[tuple[str, str], ...] = (  # (letters, the languages of LETTER_LANGS that use them)
+    ("[їєґЇЄҐ]", "uk"), ("[ўЎ]", "be"), ("[іІ]", "uk be kk"), ("[ыэёЫЭЁ]", "ru be kk"), ("[ъЪ]", "ru bg"),
+    ("[ђћЂЋ]", "sr"), ("[љњџјЉЊЏЈ]", "sr mk"), ("[ѓќѕЃЌЅ]", "mk"), ("[әғқұһӘҒҚҰҺ]", "kk"),
+    ("ß", "de"), ("[őűŐŰ]", "hu"), ("[łŁńŃśŚźŹżŻ]", "pl"), ("[řŘůŮěĚ]", "cs"), ("[ąęĄĘ]", "pl lt"),
+    ("[ľĺŕĽĹŔ]", "sk"), ("[șțȘȚţŢ]", "ro"), ("[ăĂ]", "ro vi"), ("[ğıĞİ]", "tr az"), ("[əƏ]", "az"),
+    ("[şŞ]", "tr az ro"), ("[ñÑ]", "es gl"), ("[ãÃ]", "pt vi"), ("[õÕ]", "pt et vi"),
+    ("[øØæÆ]", "da no nn is"), ("[åÅ]", "sv da no nn fi"), ("[ðÐþÞ]", "is"), ("[đĐ]", "sh hr bs sr vi"),
+    ("[ơưƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", "vi"), ("[ėĖųŲįĮ]", "lt"),
+    ("[āēīĀĒĪģķļņĢĶĻŅ]", "lv"), ("[ūŪ]", "lt lv"), ("[ćĆ]", "pl sh hr bs sr"),
+    ("[čČšŠžŽ]", "cs sk sl sh hr bs sr lt lv et fi"), ("[äÄ]", "de sv fi et sk"),
+    ("[öÖ]", "de sv fi et hu tr az is"), ("[çÇ]", "fr pt ca tr az sq"),
+)
+SHORT_TEXT = 200  # letter rules and stop-word votes apply below this many characters
+STOP_WORD_WEIGHT = 1.0  # log-probability bonus per stop word of a language found in a short text
+_SPACY_CODES = {"nb": "no"}  # spaCy stop-word list -> lid.176 label
+_stop_words: pl.DataFrame | None = None
+
 _lock = threading.Lock()
 _model = None
 
@@ -124,6 +149,64 @@ def _cjk_rules(allowed: np.ndarray, counts: np.ndarray, index: dict[str, int]) -
             allowed[japanese & (kana > 0), index[lang]] = False
 
 
+def _letter_rules(allowed: np.ndarray, texts: pl.Series, index: dict[str, int]) -> None:
+    """Rule out languages that never write a letter the (short) text contains; see LETTERS."""
+    short = (texts.str.len_chars() < SHORT_TEXT).to_numpy()
+    if not short.any():
+        return
+    present = pl.DataFrame({"t": texts}).select(
+        [pl.col("t").str.contains(pattern).alias(str(i)) for i, (pattern, _) in enumerate(LETTERS)]
+    ).to_numpy() & short[:, None]
+    for i, (_, users) in enumerate(LETTERS):
+        rows = present[:, i]
+        if not rows.any():
+            continue
+        for lang in LETTER_LANGS.difference(users.split()):
+            if lang in index:
+                allowed[rows, index[lang]] = False
+
+
+def stop_words() -> pl.DataFrame:
+    """(word, label) pairs from spaCy's per-language stop-word lists, loaded once per process."""
+    global _stop_words
+    if _stop_words is None:
+        import importlib
+        import pkgutil
+
+        import spacy.lang
+
+        pairs: dict[str, list[str]] = {"word": [], "label": []}
+        for info in pkgutil.iter_modules(spacy.lang.__path__):
+            try:
+                words = importlib.import_module(f"spacy.lang.{info.name}.stop_words").STOP_WORDS
+            except (ImportError, AttributeError):
+                continue
+            label = _SPACY_CODES.get(info.name, info.name)
+            pairs["word"] += [w for w in words if " " not in w]
+            pairs["label"] += [label] * sum(" " not in w for w in words)
+        _stop_words = pl.DataFrame(pairs).unique()
+    return _stop_words
+
+
+def _stop_word_votes(texts: pl.Series, n_labels: int, index: dict[str, int]) -> np.ndarray:
+    """votes[i, j]: how many words of short text i are stop words of label j (n, n_labels + 1)."""
+    votes = np.zeros((len(texts), n_labels + 1), dtype=np.float32)
+    words = (
+        pl.DataFrame({"t": texts.str.to_lowercase()})
+        .with_row_index("row")
+        .filter(pl.col("t").str.len_chars() < SHORT_TEXT)
+        .select("row", pl.col("t").str.extract_all(r"\w+").alias("word"))
+        .explode("word")
+        .unique()
+    )
+    hits = words.join(stop_words(), on="word").group_by("row", "label").len()
+    hits = hits.filter(pl.col("label").is_in(list(index)))
+    if hits.height:
+        cols = np.array([index[label] for label in hits["label"].to_list()])
+        votes[hits["row"].to_numpy(), cols] = hits["len"].to_numpy()
+    return votes
+
+
 def _prepare(texts: pa.Array) -> pl.Series:
     series = pl.Series(values=texts, dtype=pl.String).fill_null("")
     # fastText reads one line; collapse whitespace and cut very long rows.
@@ -151,6 +234,7 @@ def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
     present[rows, dominant] = True
     allowed = (present.astype(np.int32) @ _allowed_matrix(labels).astype(np.int32)) > 0
     _cjk_rules(allowed, counts, index)
+    _letter_rules(allowed, prepared, index)
     predicted, probs = model.predict(prepared.to_list(), k=TOP_K)
     top = np.full((n, TOP_K), len(labels), dtype=np.int64)
     top_p = np.zeros((n, TOP_K), dtype=np.float32)
@@ -158,7 +242,9 @@ def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
         top[i, : len(row_labels)] = [index[label[9:]] for label in row_labels]
         top_p[i, : len(row_p)] = row_p
     ok = allowed[rows[:, None], top]
-    first = ok.argmax(axis=1)
+    votes = _stop_word_votes(prepared, len(labels), index)
+    adjusted = np.where(ok, np.log(top_p + 1e-4) + STOP_WORD_WEIGHT * votes[rows[:, None], top], -np.inf)
+    first = adjusted.argmax(axis=1)
     found = ok[rows, first]
     # nothing plausible in fastText's top-k: a single-language script decides, else fastText's top-1.
     single = np.array([len(langs) == 1 for _, langs in SCRIPTS.values()])[dominant]

@@ -1,0 +1,44 @@
+import json
+
+import pyarrow as pa
+
+from curate.formats import export, to_records
+from formats_fixtures import ALPACA, OPENAI, SHAREGPT, norm
+
+
+def test_export_gives_target_columns_then_carries_everything_else():
+    _, canonical, _ = norm(ALPACA[:2], "raw/a.jsonl")
+    canonical = canonical.append_column("lang", pa.array(["fr", "en"])).append_column("quality_score", pa.array([0.5, 0.9]))
+    table, refused = export(canonical, "sharegpt")
+    assert table.column_names == ["id", "conversations", "system", "extra", "source", "lang", "quality_score"]
+    assert refused.num_rows == 0 and refused.schema.names == ["id", "reason"]
+    assert table["conversations"].to_pylist()[1][-1] == {"from": "gpt", "value": "Sure."}
+    assert table["system"].to_pylist() == ["Tu es poli.", None]
+    assert [json.loads(e) if e else None for e in table["extra"].to_pylist()] == [{"_curate": {"alpaca": {"input_chars": 16}}}, None]
+    assert table["lang"].to_pylist() == ["fr", "en"]
+    assert table["source"].to_pylist() == canonical["source"].to_pylist()
+
+
+def test_export_refuses_what_the_target_cannot_express_and_drops_those_rows():
+    _, canonical, _ = norm(SHAREGPT, "raw/s.jsonl")
+    table, refused = export(canonical, "alpaca")
+    assert refused.to_pylist() == [{"id": canonical["id"][0].as_py(), "reason": "cannot express: tool calls in alpaca"},
+                                   {"id": canonical["id"][3].as_py(), "reason": "cannot express: tool calls in alpaca"}]
+    assert table.num_rows == 2
+    assert table["instruction"].to_pylist() == ["Hi", "tag user"]
+
+
+def test_openai_export_keeps_tools_as_json_text_and_can_drop_hints():
+    _, canonical, _ = norm(OPENAI[:2])
+    table, _ = export(canonical, "openai", hints=False)
+    assert json.loads(table["tools"][0].as_py()) == OPENAI[0]["tools"]
+    second = table["messages"][1].as_py()
+    # without hints every row takes openai's default spelling: string content, reasoning_content
+    assert (second[1]["content"], second[1]["reasoning_content"]) == ("answer", "think")
+    assert "_curate" not in json.dumps(table.to_pylist())
+
+
+def test_records_omit_derived_ids_and_keep_own_ones():
+    _, canonical, _ = norm(ALPACA)
+    records, _ = to_records(canonical, "alpaca")
+    assert [r.get("id") for r in records] == [None, None, "a-3", None]

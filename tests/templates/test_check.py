@@ -1,0 +1,226 @@
+"""Every check, broken and sound, through `check_dataset`."""
+
+import pyarrow as pa
+import pytest
+
+from curate.templates import check_dataset
+
+
+def conv(row_id, *turns, **extra):
+    roles = {"s": "system", "u": "user", "a": "assistant", "t": "tool"}
+    messages = []
+    for turn in turns:
+        role, _, content = turn.partition(":")
+        messages.append({"role": roles.get(role, role), "content": content})
+    return {"id": row_id, "messages": messages, **extra}
+
+
+SOUND = [conv("ok:0", "u:Hello there", "a:I am fine"), conv("ok:1", "u:Two plus two", "a:is four", "u:And?", "a:The sea")]
+
+
+def checks(report):
+    return {name: (f.count, f.examples) for name, f in report.findings.items()}
+
+
+def test_sound_data_is_safe_with_every_family(tokenizer_dir):
+    for name, family in [("llama3", "llama3"), ("chatml", "chatml"), ("qwen2.5", "chatml"), ("qwen3", "chatml"),
+                         ("qwen3-2507", "chatml"), ("gemma", "gemma"), ("gemma3", "gemma"), ("mistral-v1", "mistral"),
+                         ("mistral-v3", "mistral"), ("phi3", "phi3"), ("phi3.5", "phi3"), ("deepseek-v3", "deepseek"),
+                         ("deepseek-r1-distill", "deepseek"), ("llama3.1", "llama3"), ("llama3.2", "llama3"),
+                         ("qwen2", "chatml")]:
+        report = check_dataset(SOUND, tokenizer_dir(name, family), 4096)
+        errors = [f.check for f in report.errors]
+        assert report.verdict == "safe" and errors == [], (name, errors)
+        assert report.row_problems == []
+        assert report.fingerprint["name"] == name and report.fingerprint["match"] == "exact"
+
+
+def test_template_raises_on_system_role(tokenizer_dir):
+    rows = [*SOUND, conv("sys:0", "s:Be brief", "u:Hi", "a:Hello")]
+    report = check_dataset(rows, tokenizer_dir("gemma", "gemma"))
+    assert checks(report) == {"template raises": (1, ["sys:0"])}
+    assert report.findings["template raises"].detail == "System role not supported"
+    assert report.row_problems == [("sys:0", "template: template raises")]
+    assert report.verdict == "unsafe"
+    assert check_dataset(SOUND, tokenizer_dir("gemma", "gemma")).verdict == "safe"
+
+
+def test_roles_not_alternating_raise(tokenizer_dir):
+    report = check_dataset([conv("x", "u:Hi", "u:Hi again", "a:Hello")], tokenizer_dir("mistral-v1", "mistral"))
+    assert checks(report) == {"template raises": (1, ["x"])}
+
+
+def test_unknown_sharegpt_roles(tokenizer_dir):
+    rows = [conv("sg:0", "human:Hello there", "gpt:I am fine"), *SOUND]
+    report = check_dataset(rows, tokenizer_dir("chatml", "chatml"))
+    assert checks(report) == {"unknown role": (1, ["sg:0"]), "no trained tokens": (1, ["sg:0"])}
+    assert report.row_problems == [("sg:0", "template: unknown role")]
+
+
+DROPS_SYSTEM = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}<|start_header_id|>user<|end_header_id|>"
+                "\n\n{{ m['content'] }}<|eot_id|>{% elif m['role'] == 'assistant' %}<|start_header_id|>assistant"
+                "<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>{% endif %}{% endfor %}")
+
+
+def test_turn_rendered_to_nothing(tokenizer_dir):
+    folder = tokenizer_dir(DROPS_SYSTEM, "llama3")
+    report = check_dataset([conv("d:0", "s:Be brief", "u:Hi", "a:Hello"), *SOUND], folder)
+    assert checks(report) == {"turn dropped": (1, ["d:0"])}
+    assert report.findings["turn dropped"].detail == "a system turn renders to nothing"
+    assert check_dataset(SOUND, folder).verdict == "safe"
+
+
+def test_no_chat_template_and_template_option(tokenizer_dir):
+    folder = tokenizer_dir(None, "chatml")
+    report = check_dataset(SOUND, folder)
+    assert checks(report) == {"no chat template": (1, [])}
+    assert report.verdict == "unsafe" and report.fingerprint["match"] == "none"
+    given = check_dataset(SOUND, folder, template="chatml")
+    assert given.verdict == "safe" and given.fingerprint["name"] == "chatml"
+
+
+def test_markup_from_another_family_is_not_single_tokens(tokenizer_dir):
+    # a Llama-3 vocabulary given a ChatML template: <|im_start|> is plain text there
+    report = check_dataset(SOUND, tokenizer_dir("chatml", "llama3"))
+    finding = report.findings["markup not single tokens"]
+    assert finding.scope == "dataset" and report.verdict == "unsafe"
+    assert finding.detail.startswith("<|im_start|> (") and "<|im_end|> (" in finding.detail
+    assert "markup not single tokens" not in check_dataset(SOUND, tokenizer_dir("chatml", "chatml")).findings
+
+
+def test_terminator_not_a_stop_token(tokenizer_dir):
+    # a base model's config: EOS <|endoftext|>, while the template ends turns with <|im_end|>
+    folder = tokenizer_dir("chatml", "chatml", eos="<|endoftext|>", generation_eos=["<|endoftext|>"])
+    report = check_dataset(SOUND, folder)
+    assert checks(report) == {"terminator not a stop token": (1, [])}
+    assert report.findings["terminator not a stop token"].detail == (
+        "turns end with '<|im_end|>', stop tokens are '<|endoftext|>': set eos_token or generation_config.json eos_token_id")
+    # Gemma: EOS is <eos>, and generation_config.json lists <end_of_turn>: sound; without it: not
+    assert check_dataset(SOUND, tokenizer_dir("gemma", "gemma")).verdict == "safe"
+    bare = check_dataset(SOUND, tokenizer_dir("gemma", "gemma", generation_eos=[]))
+    assert list(checks(bare)) == ["terminator not a stop token"]
+
+
+def test_terminator_outside_generation_markers(tokenizer_dir):
+    outside = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['role'] == 'assistant' %}{% generation %}"
+               "{{ m['content'] }}{% endgeneration %}{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n{% endfor %}"
+               "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    inside = outside.replace("{% endgeneration %}{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n",
+                             "<|im_end|>\n{% endgeneration %}{% else %}{{ m['content'] }}<|im_end|>\n{% endif %}")
+    report = check_dataset(SOUND, tokenizer_dir(outside, "chatml"))
+    assert checks(report) == {"terminator not trained": (1, [])}
+    assert check_dataset(SOUND, tokenizer_dir(inside, "chatml")).verdict == "safe"
+
+
+def test_trimmed_answer_is_altered(tokenizer_dir):
+    rows = [conv("t:0", "u:Hi", "a:  Hello\n"), *SOUND]
+    report = check_dataset(rows, tokenizer_dir("gemma", "gemma"))
+    assert checks(report) == {"answer altered": (1, ["t:0"])}
+    assert check_dataset(rows, tokenizer_dir("chatml", "chatml")).verdict == "safe"
+
+
+def test_template_that_strips_reasoning_from_content(tokenizer_dir):
+    rows = [conv("r:0", "u:Hi", "a:<think>add them</think>four"), *SOUND]
+    report = check_dataset(rows, tokenizer_dir("deepseek-r1-distill", "deepseek"))
+    assert checks(report) == {"answer altered": (1, ["r:0"])}
+
+
+def test_reasoning_field_dropped_in_earlier_turns(tokenizer_dir):
+    first = conv("q:0", "u:Hi", "a:Hello", "u:Again", "a:Hello again")
+    first["messages"][1]["reasoning"] = "greet back"
+    last = conv("q:1", "u:Hi", "a:Hello")
+    last["messages"][1]["reasoning"] = "greet back"
+    report = check_dataset([first, last], tokenizer_dir("qwen3", "chatml"))
+    assert checks(report) == {"reasoning dropped": (1, ["q:0"])}
+
+
+def test_injected_text_is_a_note_not_an_error(tokenizer_dir):
+    rows = [conv("n:0", "u:Hi", "a:Hello"), conv("n:1", "s:Be brief", "u:Hi", "a:Hello")]
+    report = check_dataset(rows, tokenizer_dir("qwen2.5", "chatml"))
+    assert checks(report) == {"template injects text": (1, [])}
+    assert report.findings["template injects text"].detail == (
+        "when a chat has no system turn: 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.'")
+    assert report.verdict == "safe"
+    dated = check_dataset(rows, tokenizer_dir("llama3.1", "llama3"))
+    assert dated.findings["template injects text"].count == 2
+    assert dated.findings["template injects text"].detail.startswith("in every chat: 'Cutting Knowledge Date: December 2023")
+    assert checks(check_dataset(rows, tokenizer_dir("chatml", "chatml"))) == {}
+
+
+def test_empty_assistant_turn_and_no_trained_tokens(tokenizer_dir):
+    rows = [conv("e:0", "u:Hi", "a:"), conv("e:1", "u:Only a question"), *SOUND]
+    report = check_dataset(rows, tokenizer_dir("chatml", "chatml"))
+    assert checks(report) == {"empty assistant turn": (1, ["e:0"]), "no trained tokens": (1, ["e:1"])}
+    assert report.row_problems == [("e:0", "template: empty assistant turn"), ("e:1", "template: no trained tokens")]
+
+
+def test_truncation_cuts_answer_or_stop_token(tokenizer_dir):
+    folder = tokenizer_dir("chatml", "chatml")
+    from curate.templates.tokenizer import LocalTokenizer
+    from curate.templates.mask import assistant_mask
+
+    tok = LocalTokenizer.load(folder)
+    ids, mask = assistant_mask(tok, SOUND[0]["messages"])
+    n = len(ids)  # ends with <|im_end|> then "\n": cutting only the newline is harmless
+    assert tok.backend.id_to_token(ids[-2]) == "<|im_end|>"
+    assert check_dataset(SOUND[:1], folder, n).verdict == "safe"
+    assert check_dataset(SOUND[:1], folder, n - 1).verdict == "safe"
+    cut = check_dataset(SOUND[:1], folder, n - 2)
+    assert checks(cut) == {"truncated answer": (1, ["ok:0"])}
+    first_trained = mask.index(1)
+    assert checks(check_dataset(SOUND[:1], folder, first_trained)) == {"no trained tokens": (1, ["ok:0"])}
+
+
+def test_length_statistics(tokenizer_dir):
+    folder = tokenizer_dir("chatml", "chatml")
+    from curate.templates.mask import assistant_mask
+    from curate.templates.tokenizer import LocalTokenizer
+
+    tok = LocalTokenizer.load(folder)
+    sizes = sorted(len(assistant_mask(tok, r["messages"])[0]) for r in SOUND)
+    report = check_dataset(SOUND, folder, sizes[0])
+    stats = report.lengths
+    assert (stats["count"], stats["min"], stats["max"], stats["total"]) == (2, sizes[0], sizes[1], sum(sizes))
+    assert stats["over_max_length"] == 1
+
+
+def pref(row_id, prompt, chosen, rejected):
+    return {"id": row_id, "prompt": [{"role": "user", "content": prompt}],
+            "chosen": [{"role": "assistant", "content": chosen}], "rejected": [{"role": "assistant", "content": rejected}]}
+
+
+def test_preference_prompt_prefix(tokenizer_dir):
+    rows = [pref("p:0", "Two plus two?", "four", "five"), pref("p:1", "Hi", "Hello", "")]
+    sound = check_dataset(rows, tokenizer_dir("chatml", "chatml"))
+    assert checks(sound) == {"empty assistant turn": (1, ["p:1"])}
+    # DeepSeek-R1's generation prompt opens <think>, which a finished answer does not start with
+    broken = check_dataset(rows[:1], tokenizer_dir("deepseek-r1-distill", "deepseek"))
+    assert checks(broken) == {"prompt not a prefix": (1, ["p:0"])}
+
+
+def test_text_rows_double_bos_and_foreign_markup(tokenizer_dir):
+    table = pa.table({"id": ["t:0", "t:1", "t:2"], "text": [
+        "<|begin_of_text|>Hello there", "<|im_start|>user\nHi<|im_end|>", "Plain text about the sea."]})
+    report = check_dataset(table, tokenizer_dir("llama3", "llama3"))
+    assert checks(report) == {"double BOS": (1, ["t:0"]), "foreign markup": (1, ["t:1"])}
+    assert report.row_problems == [("t:0", "template: double BOS"), ("t:1", "template: foreign markup")]
+    # a tokenizer that adds no BOS, whose own markup is ChatML: nothing wrong with t:1
+    chatml = check_dataset(table, tokenizer_dir("chatml", "chatml"))
+    assert checks(chatml) == {"foreign markup": (1, ["t:0"])}
+
+
+def test_foreign_markup_inside_messages(tokenizer_dir):
+    rows = [conv("f:0", "u:[INST] Hi [/INST]", "a:Hello"), *SOUND]
+    report = check_dataset(rows, tokenizer_dir("chatml", "chatml"))
+    assert checks(report) == {"foreign markup": (1, ["f:0"])}
+    assert check_dataset(rows, tokenizer_dir("mistral-v1", "mistral")).verdict == "safe"
+
+
+def test_report_json_shape(tokenizer_dir):
+    report = check_dataset([conv("e:0", "u:Hi", "a:"), *SOUND], tokenizer_dir("chatml", "chatml"), 512)
+    data = report.to_json()
+    assert data["verdict"] == "unsafe" and data["rows"] == 3 and data["rows_with_errors"] == 1
+    assert data["fingerprint"]["family"] == "chatml" and len(data["fingerprint"]["sha256"]) == 64
+    assert data["checks"]["empty assistant turn"] == {
+        "check": "empty assistant turn", "severity": "error", "scope": "row", "count": 1, "examples": ["e:0"],
+        "detail": None}
