@@ -35,7 +35,8 @@ def _sample_lines(table: pa.Table, n: int) -> list[str]:
 
 def inspect_inputs(inputs: list[Path], *, sample_rows: int = 2) -> Iterator[str]:
     from curate import formats
-    from curate.io.readers import discover, read_file
+    from curate.io.discover import discover
+    from curate.io.readers import read_file
     from curate.stages.validate import Validate
 
     files, skipped = discover(inputs)

@@ -50,7 +50,7 @@ class CleanResult:
 
 
 def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: Progress | None = None) -> CleanResult:
-    from curate.io.readers import discover
+    from curate.io.discover import discover
     from curate.stages.assemble import global_stages
 
     started = time.perf_counter()

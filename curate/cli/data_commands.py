@@ -64,9 +64,14 @@ def _print_summary(result) -> None:
             typer.echo(f"  {key:<{width}}  {n}")
     data, rejects = m["shards"]["data"], m["shards"]["rejects"]
     out = result.out
-    typer.echo(f"data:     {out / 'data'} ({len(data)} shards, {result.kept} rows, {m['kind']}, {m['format']} format)")
-    typer.echo(f"rejects:  {out / 'rejects'} ({len(rejects)} shards, {result.rejected} rows)")
+    typer.echo(f"data:     {out / 'data'} ({_n(len(data), 'shard')}, {_n(result.kept, 'row')}, {m['kind']}, "
+               f"{m['format']} format)")
+    typer.echo(f"rejects:  {out / 'rejects'} ({_n(len(rejects), 'shard')}, {_n(result.rejected, 'row')})")
     typer.echo(f"manifest: {out / 'manifest.json'}")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def verify(out: Path = typer.Argument(..., help="A dataset folder written by `curate clean`.")) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from curate.cli.common import cli_errors
 
-OutArg = Annotated[Path, typer.Argument(help="The dataset folder written by `curate clean` (OUT).", show_default=False)]
+OutArg = Annotated[Path, typer.Argument(help="The dataset folder written by `curate clean`.", metavar="OUT", show_default=False)]
 
 
 class SqlFormat(str, Enum):
@@ -21,7 +21,7 @@ class SqlFormat(str, Enum):
 
 def sql_command(
     out: OutArg,
-    query: Annotated[str, typer.Argument(help="One SELECT over the views data, rejects and manifest.", show_default=False)],
+    query: Annotated[str, typer.Argument(help="One SELECT over the views data, rejects and manifest.", metavar="QUERY", show_default=False)],
     format: Annotated[SqlFormat, typer.Option("--format", "-f", help="Output: an aligned table, CSV, or a JSON array of rows.")] = SqlFormat.table,
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows the table format shows at most (csv/json print all).")] = 100,
 ) -> None:

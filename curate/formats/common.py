@@ -226,3 +226,24 @@ def restore_turn_hints(messages: list[dict], extra: dict) -> dict:
         if key.isdigit() and int(key) < len(messages) and isinstance(hints, dict):
             messages[int(key)]["extra"] = {HINT_KEY: hints}
     return extra
+
+
+def drop_stale_texts(message: dict) -> dict:
+    """Drop text-carrying hints (``sharegpt.value``, ``openai.values``) that no longer match the message's
+    tool calls, so an edited (e.g. redacted) call never travels on in its original wording."""
+    carried = (message["extra"] or {}).get(HINT_KEY)
+    if not isinstance(carried, dict):
+        return message
+    carried = dict(carried)
+    calls = message["tool_calls"] or []
+    sg = carried.get("sharegpt")
+    if isinstance(sg, dict) and "value" in sg and calls_text(calls, sg["value"]) != sg["value"]:
+        carried["sharegpt"] = {k: v for k, v in sg.items() if k != "value"}
+    oa = carried.get("openai")
+    if isinstance(oa, dict) and "values" in oa:
+        values = oa["values"] if isinstance(oa["values"], list) else []
+        kept = [v if i < len(calls) and v is not None and calls_text([calls[i]], v) == v else None
+                for i, v in enumerate(values)]
+        carried["openai"] = {**oa, "values": kept} if any(v is not None for v in kept) else {
+            k: v for k, v in oa.items() if k != "values"}
+    return {**message, "extra": {**message["extra"], HINT_KEY: carried}}

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from curate.formats import alpaca, openai, sharegpt, text, trl
-from curate.formats.common import HINT_KEY, RowError, Unexpressible, dumps
+from curate.formats.common import HINT_KEY, RowError, Unexpressible, drop_stale_texts, dumps
 from curate.formats.normalise import file_key
 from curate.records import MESSAGE_COLUMNS, RAW, SCHEMAS, kind_of
 
@@ -37,7 +37,7 @@ def _row(record: dict, kind: str) -> dict:
     row = dict(record)
     row["extra"] = _decode(row.get("extra"))
     for name in MESSAGE_COLUMNS[kind]:
-        row[name] = [{**m, "extra": _decode(m["extra"]) or None} for m in row[name] or []]
+        row[name] = [drop_stale_texts({**m, "extra": _decode(m["extra"]) or None}) for m in row[name] or []]
     return row
 
 
@@ -89,7 +89,8 @@ def export(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[pa.Table, 
 
         vectorised = openai_columns(table)
         if vectorised is not None:
-            return _assemble({"id": table["id"], **vectorised}, table, table["extra"])
+            extra = table["extra"] if hints else _strip_extra_hints(table["extra"].combine_chunks())
+            return _assemble({"id": table["id"], **vectorised}, table, extra)
     kind = kind_of(table.schema)
     built, refused = build_rows(table, fmt, hints=hints)
     keep = pa.array([b[0] for b in built], pa.int64())
@@ -107,6 +108,16 @@ def export(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[pa.Table, 
     extra = pa.array([dumps(b[2]) if b[2] else None for b in built], pa.string())
     table, _ = _assemble(columns, rest, extra)
     return table, _refused_table(refused)
+
+
+def _strip_extra_hints(extra: pa.Array) -> pa.Array:
+    """``extra`` without ``_curate`` (parsed only for the rows that mention it)."""
+    values = extra.to_pylist()
+    for i, text in enumerate(values):
+        if text and HINT_KEY in text:
+            rest = _without_hints(json.loads(text))
+            values[i] = dumps(rest) if rest else None
+    return pa.array(values, pa.string())
 
 
 def _assemble(columns: dict, rest: pa.Table, extra) -> tuple[pa.Table, pa.Table]:

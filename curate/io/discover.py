@@ -102,6 +102,8 @@ def classify(path: Path, rel: str) -> tuple[InputFile | None, str]:
             kind, note = _peek_json(path, compression)
             if kind is None:
                 return None, note
+        elif kind == "jsonl" and _is_json_array(path, compression):
+            kind = "json"  # a JSON array saved as .jsonl
     except OSError as err:
         return None, f"unreadable file: {err.strerror or err}"
     return InputFile(path=path, rel=rel, kind=kind, compression=compression, size=size), ""
@@ -139,3 +141,19 @@ def _is_one_object(body: bytes) -> bool:
         return isinstance(orjson.loads(body), dict)
     except orjson.JSONDecodeError:
         return False
+
+
+def _is_json_array(path: Path, compression: str | None) -> bool:
+    """A .jsonl file that holds one JSON array (pretty-printed or on one line), not JSON Lines."""
+    from curate.io.streams import peek
+
+    head, complete = peek(path, compression, _PEEK_BYTES)
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip(_WS)
+    if body[:1] != b"[":
+        return False
+    first, _, rest = body.partition(b"\n")
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return True  # the array goes on over the next lines
+    return not rest.strip(_WS)  # one line holding one array

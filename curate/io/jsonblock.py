@@ -27,7 +27,7 @@ _ARROW_TWICE = re.compile(r"Column\((?P<path>[^)]*)\) was specified twice")
 class Lines:
     """Record lines inside one buffer: line k is buf[starts[k]:ends[k]] (no line ending)."""
 
-    buf: bytes
+    buf: bytes | memoryview
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64
     index: np.ndarray  # int64, source index of each line (for messages)

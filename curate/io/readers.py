@@ -90,12 +90,12 @@ def empty_batch(file: InputFile, rejects: pa.Table) -> ReadBatch:
                      rejects)
 
 
-def text(data: bytes) -> str:
+def text(data: bytes | memoryview) -> str:
     """Bytes as text for a reject's `raw`; undecodable bytes are kept visible as \\xNN escapes."""
-    return data.decode("utf-8", "backslashreplace")
+    return bytes(data).decode("utf-8", "backslashreplace")
 
 
-def _gather(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+def _gather(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
     """large_string array of buf[starts[k]:ends[k]] (sorted, disjoint spans of valid UTF-8).
 
     Built by masking out the gaps between spans (line endings, blank and rejected lines) and one
@@ -156,7 +156,7 @@ def _read_jsonl(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
         yield file_failure(file, end.error)
 
 
-def _split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _split_lines(buf: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (without \\n or \\r\\n) of every line in buf, from the newline positions."""
     arr = np.frombuffer(buf, np.uint8)
     # searched in windows: a mask as large as the chunk would be a fresh mmap (page faults) per batch
@@ -172,7 +172,7 @@ def _split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _blank(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _blank(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Lines holding only JSON whitespace; only lines whose first byte is whitespace are checked."""
     arr = np.frombuffer(buf, np.uint8)
     empty = ends == starts
@@ -180,11 +180,11 @@ def _blank(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     maybe = empty | np.isin(first, np.frombuffer(_WS, np.uint8))
     blank = empty.copy()
     for k in np.flatnonzero(maybe & ~empty):  # rare: indented lines and whitespace-only lines
-        blank[k] = not buf[starts[k]:ends[k]].strip(_WS)
+        blank[k] = not bytes(buf[starts[k]:ends[k]]).strip(_WS)
     return blank
 
 
-def _bad_utf8(buf: bytes, starts: np.ndarray) -> dict[int, str]:
+def _bad_utf8(buf: bytes | memoryview, starts: np.ndarray) -> dict[int, str]:
     """{line position: detail} of lines with invalid UTF-8; one vectorised check when all is valid."""
     data = pa.py_buffer(buf)
     whole = pa.Array.from_buffers(pa.large_binary(), 1,
@@ -208,7 +208,7 @@ def _bad_utf8(buf: bytes, starts: np.ndarray) -> dict[int, str]:
     return bad
 
 
-def _jsonl_batch(file: InputFile, chunk: bytes, line0: int) -> tuple[ReadBatch, int]:
+def _jsonl_batch(file: InputFile, chunk: bytes | memoryview, line0: int) -> tuple[ReadBatch, int]:
     starts, ends = _split_lines(chunk)
     index = np.arange(line0, line0 + len(starts), dtype=np.int64)
     record = ~_blank(chunk, starts, ends)

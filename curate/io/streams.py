@@ -102,7 +102,7 @@ def peek(path: Path, compression: str | None, limit: int) -> tuple[bytes, bool]:
 
 
 def line_chunks(path: Path, compression: str | None, batch_bytes: int,
-                end: StreamEnd) -> Iterator[tuple[bytes, bool]]:
+                end: StreamEnd) -> Iterator[tuple[bytes | memoryview, bool]]:
     """Chunks of about `batch_bytes` that end on a line boundary; a UTF-8 BOM at the start is dropped.
 
     Yields (chunk, is_tail): is_tail marks the bytes after the last newline once the stream ended;
@@ -122,6 +122,7 @@ def line_chunks(path: Path, compression: str | None, batch_bytes: int,
         if size < batch_bytes:
             continue
         buf = b"".join(pending)
+        view = memoryview(buf)  # chunks are views of buf: no second copy of a batch
         start = 0
         while len(buf) - start >= batch_bytes:
             cut = buf.rfind(b"\n", start, start + batch_bytes) + 1
@@ -129,7 +130,7 @@ def line_chunks(path: Path, compression: str | None, batch_bytes: int,
                 cut = buf.find(b"\n", start + batch_bytes) + 1
                 if cut == 0:
                     break
-            yield buf[start:cut], False
+            yield view[start:cut], False
             start = cut
         pending = [buf[start:]]
         size = len(pending[0])

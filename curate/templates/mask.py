@@ -55,12 +55,22 @@ def probe_shape(renderer: ChatRenderer, tokenizer) -> TemplateShape:  # type: ig
     terminator = _whole_tokens(tokenizer, tail, len(common))
     trained = None
     if renderer.has_generation and _A in end:
-        stop = end.rindex(_A) + len(_A) + len(terminator)
-        trained = any(s <= end.rindex(_A) and e >= stop for s, e in end_spans)
+        answer = end.rindex(_A)
+        stop = answer + len(_A) + _stop_token_end(tokenizer, terminator or tail)
+        trained = any(s <= answer and e >= stop for s, e in end_spans)
     lead = ""
     if _A in end:
         lead = end[len(_whole_tokens(tokenizer, end, len(commonprefix([end, without_gp])))) : end.index(_A)]
     return TemplateShape(gen_prompt, terminator, tail, trained, lead=lead)
+
+
+def _stop_token_end(tokenizer, terminator: str) -> int:  # type: ignore[no-untyped-def]
+    """Characters of ``terminator`` up to the end of its stop token (its first added token, else all)."""
+    encoding = tokenizer.backend.encode(terminator, add_special_tokens=False)
+    for token_id, (_start, end) in zip(encoding.ids, encoding.offsets):
+        if token_id in tokenizer.stop_ids or tokenizer.backend.id_to_token(token_id) in tokenizer.added:
+            return end
+    return len(terminator)
 
 
 def _whole_tokens(tokenizer, text: str, limit: int) -> str:  # type: ignore[no-untyped-def]

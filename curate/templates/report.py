@@ -94,12 +94,18 @@ class TemplateReport:
     def verdict(self) -> str:
         return "unsafe" if self.errors else "safe"
 
+    @property
+    def verdict_after_rejects(self) -> str:
+        """The gate's verdict: row-level errors go to rejects, so only dataset-level errors remain."""
+        return "unsafe" if self.dataset_errors else "safe"
+
     def to_json(self) -> dict:
         """The manifest's ``templates`` value (and ``--json`` output)."""
         order = list(CHECKS)
         findings = sorted(self.findings.values(), key=lambda f: order.index(f.check))
         return {
             "verdict": self.verdict,
+            "verdict_after_rejects": self.verdict_after_rejects,
             "tokenizer": self.tokenizer,
             "fingerprint": self.fingerprint,
             "kind": self.kind,

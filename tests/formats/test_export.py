@@ -42,3 +42,38 @@ def test_records_omit_derived_ids_and_keep_own_ones():
     _, canonical, _ = norm(ALPACA)
     records, _ = to_records(canonical, "alpaca")
     assert [r.get("id") for r in records] == [None, None, "a-3", None]
+
+
+def _plain_rows(table):
+    return [{k: v for k, v in row.items()} for row in table.to_pylist()]
+
+
+def test_vectorised_openai_export_equals_the_per_row_writer(monkeypatch):
+    from curate.formats import fast_export
+
+    records = ALPACA[:3] + [{"instruction": "x", "output": "y", "system": "s"}]
+    _, canonical, _ = norm(records)
+    canonical = canonical.append_column("lang", pa.array(["fr", "en", "en", "de"]))
+    for hints in (True, False):
+        fast_table, _ = export(canonical, "openai", hints=hints)
+        monkeypatch.setattr(fast_export, "openai_columns", lambda table: None)
+        slow_table, _ = export(canonical, "openai", hints=hints)
+        monkeypatch.undo()
+        assert fast_table.column_names == slow_table.column_names
+        assert fast_table.to_pylist() == slow_table.to_pylist()
+    assert json.loads(fast_table["extra"][2].as_py()) == {"meta": {"source": "web", "score": 0.5}}
+
+
+def test_an_edited_tool_call_drops_the_original_wording_hint():
+    from curate.records import map_texts
+
+    record = {"conversations": [{"from": "human", "value": "mail me"},
+                                {"from": "function_call", "value": '{"name":"send","arguments":{"to":"a@b.test"}}'}]}
+    _, canonical, _ = norm([record])
+    assert "a@b.test" in canonical["messages"][0].as_py()[1]["extra"]  # compact original kept as a hint
+    redacted = map_texts(canonical.drop_columns(["raw"]), lambda a: pa.array([None if v is None else v.replace("a@b.test", "<EMAIL>")
+                                                                              for v in a.to_pylist()], pa.string()))
+    for fmt in ("openai", "sharegpt"):
+        assert "a@b.test" not in json.dumps(to_records(redacted, fmt)[0])
+    unchanged, _ = to_records(canonical, "sharegpt")
+    assert unchanged == [record]

@@ -115,3 +115,16 @@ def test_compressed_parquet_is_skipped_with_a_note(tmp_path):
     assert discover([path]) == ([], [{
         "file": "x.parquet.gz",
         "note": "not a data file: compressed Parquet is not supported (Parquet compresses inside)"}])
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b'[\n  {"a": 1},\n  {"a": 2}\n]\n', "json"),  # a pretty-printed array saved as .jsonl
+    (b'[{"a": 1}, {"a": 2}]', "json"),
+    (b'["a", 1]\n{"a": 2}\n', "jsonl"),  # JSON Lines whose first record is an array
+    (b'{"a": 1}\n', "jsonl"),
+])
+def test_jsonl_holding_one_array_is_read_as_json(tmp_path, content, kind):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(content)
+    files, _ = discover([path])
+    assert [f.kind for f in files] == [kind]

@@ -110,6 +110,10 @@ def test_terminator_outside_generation_markers(tokenizer_dir):
     report = check_dataset(SOUND, tokenizer_dir(outside, "chatml"))
     assert checks(report) == {"terminator not trained": (1, [])}
     assert check_dataset(SOUND, tokenizer_dir(inside, "chatml")).verdict == "safe"
+    # the stop token inside, the newline after it outside: sound
+    newline_out = inside.replace("<|im_end|>\n{% endgeneration %}", "<|im_end|>{% endgeneration %}\n")
+    assert newline_out != inside
+    assert check_dataset(SOUND, tokenizer_dir(newline_out, "chatml")).verdict == "safe"
 
 
 def test_trimmed_answer_is_altered(tokenizer_dir):
@@ -224,3 +228,31 @@ def test_report_json_shape(tokenizer_dir):
     assert data["checks"]["empty assistant turn"] == {
         "check": "empty assistant turn", "severity": "error", "scope": "row", "count": 1, "examples": ["e:0"],
         "detail": None}
+
+
+def tool_chat(row_id):
+    call = {"id": "call12345", "type": "function", "name": "add", "arguments": '{"a": 2, "b": 2}'}
+    return {"id": row_id, "tools": '[{"type": "function", "function": {"name": "add", "description": "Add two numbers", '
+                                   '"parameters": {"type": "object", "properties": {"a": {"type": "integer"}, '
+                                   '"b": {"type": "integer"}}}}}]',
+            "messages": [{"role": "user", "content": "Two plus two?"},
+                         {"role": "assistant", "content": "", "tool_calls": [call]},
+                         {"role": "tool", "content": "4", "tool_call_id": "call12345"},
+                         {"role": "assistant", "content": "It is 4."}]}
+
+
+def test_tool_calls_are_sound_with_tool_templates(tokenizer_dir):
+    rows = [tool_chat("tc:0"), *SOUND]
+    for name, family in [("qwen2.5", "chatml"), ("qwen3", "chatml"), ("llama3.1", "llama3"), ("mistral-v3", "mistral")]:
+        report = check_dataset(rows, tokenizer_dir(name, family), 4096)
+        assert [f.check for f in report.errors] == [], name
+    from curate.templates.mask import assistant_mask
+    from curate.templates.render import chat_messages, parse_tools
+    from curate.templates.tokenizer import LocalTokenizer
+
+    tok = LocalTokenizer.load(tokenizer_dir("qwen2.5", "chatml"))
+    row = tool_chat("tc:0")
+    ids, mask = assistant_mask(tok, chat_messages(row["messages"]), tools=parse_tools(row["tools"]))
+    trained = tok.backend.decode([i for i, m in zip(ids, mask) if m], skip_special_tokens=False)
+    assert trained == ('<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 2}}\n</tool_call><|im_end|>\n'
+                       "It is 4.<|im_end|>\n")

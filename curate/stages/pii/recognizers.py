@@ -64,7 +64,7 @@ class OfflineSpacyEngine(SpacyNlpEngine):
 
 
 _VERSION_BEFORE = re.compile(
-    r"(?i)(?:\bv|\b(?:version|versions|release|released|build|upgrade|upgrading|upgraded|downgrade|bump|bumped|pin|pinned)\b[^.\n]{0,20}?)\s*$"
+    r"(?i)(?:\bv|\b(?:version|versions|release|released|build|upgrade|upgrading|upgraded|downgrade|bump|bumped|pin|pinned|after|onto|since|than)\b[^.\n]{0,20}?)\s*$"
 )
 
 
@@ -91,12 +91,16 @@ class CurateIpRecognizer(IpRecognizer):
         return ip.version == 4 and bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start]))
 
 
+_HASH_BEFORE = re.compile(r"(?i)(?:#|0x|\b(?:commit|sha|sha1|hash|rev|revision|cherry-pick)\s+)$")
+
+
 class CuratePhoneRecognizer(PhoneRecognizer):
-    """Presidio's phone recognizer minus digit runs that are hex colours, issue refs or hex literals."""
+    """Presidio's phone recognizer minus digit runs that are hex colours (``#333333``), hex literals
+    (``0x…``) or all-digit git hashes (``commit 0489799``)."""
 
     def analyze(self, text, entities, nlp_artifacts=None):
         results = super().analyze(text, entities, nlp_artifacts)
-        return [r for r in results if text[max(0, r.start - 1) : r.start] != "#" and text[max(0, r.start - 2) : r.start].lower() != "0x"]
+        return [r for r in results if not _HASH_BEFORE.search(text[max(0, r.start - 16) : r.start])]
 
 
 def pattern_recognizers() -> list:
