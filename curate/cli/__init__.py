@@ -19,14 +19,20 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    from curate.cli import data_commands
+COMMAND_MODULES = (
+    "data_commands",      # clean, inspect, verify
+    "convert_command",    # convert
+    "sql_commands",       # sql, check, report
+    "templates_command",  # templates list|check|show
+    "train_command",      # train sft|dpo|reward|rlhf (imports torch only when run)
+)
 
-    data_commands.register(app)
-    __import__("curate.cli.sql_commands", fromlist=["register"]).register(app)
-    __import__("curate.cli.templates_command", fromlist=["register"]).register(app)
-    __import__("curate.cli.convert_command", fromlist=["register"]).register(app)
-    __import__("curate.cli.train_command", fromlist=["register"]).register(app)
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        import_module(f"curate.cli.{name}").register(app)
 
 
 _register()

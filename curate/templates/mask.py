@@ -113,7 +113,7 @@ def assistant_char_spans(text: str, messages: list[dict], shape: TemplateShape) 
         content = message.get("content")
         content = content if isinstance(content, str) else ""
         if message.get("role") != "assistant":
-            found = text.find(content.strip(), cursor) if content.strip() else -1
+            found = text.find(content.strip(), cursor) if content.strip() and message.get("role") != "system" else -1
             if found >= 0:
                 cursor = found + len(content.strip())
             continue

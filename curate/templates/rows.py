@@ -74,27 +74,30 @@ def _message_checks(messages: list[dict], row: _Row, ctx: Context, answers: bool
 
 
 def _render_checks(text: str, messages: list[dict], row: _Row, first_answer: int = 0) -> None:
-    """Every turn must survive the render; answers and their reasoning verbatim."""
+    """Every turn must survive the render; answers and their reasoning verbatim.
+
+    Turns are looked for in order; one found only earlier (a template may move the system prompt, e.g. into
+    the last user turn) still counts as rendered.
+    """
     cursor = 0
     for index, message in enumerate(messages):
-        content = message.get("content")
+        content, role = message.get("content"), message.get("role")
         if not isinstance(content, str) or not content.strip():
             continue
-        if message.get("role") == "assistant" and index >= first_answer:
-            found = text.find(content, cursor)
-            if found < 0:
-                row.add("answer altered", "assistant content is not verbatim in the render (trimmed or rewritten)")
-                continue
+        answer = role == "assistant" and index >= first_answer
+        needle = content if answer else content.strip()
+        found = text.find(needle, cursor)
+        if found < 0 and text.find(needle) < 0:
+            row.add("answer altered" if answer else "turn dropped",
+                    "assistant content is not verbatim in the render (trimmed or rewritten)" if answer
+                    else f"a {role} turn renders to nothing")
+            continue
+        if answer:
             reasoning = message.get("reasoning")
             if isinstance(reasoning, str) and reasoning.strip() and reasoning.strip() not in text:
                 row.add("reasoning dropped", "the template drops the assistant's reasoning")
-            cursor = found + len(content)
-        else:
-            found = text.find(content.strip(), cursor)
-            if found < 0:
-                row.add("turn dropped", f"a {message.get('role')} turn renders to nothing")
-                continue
-            cursor = found + len(content.strip())
+        if found >= 0 and role != "system":
+            cursor = found + len(needle)
 
 
 def _split_markup(text: str, row_id: str, ctx: Context, report: TemplateReport) -> None:

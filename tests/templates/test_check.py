@@ -256,3 +256,19 @@ def test_tool_calls_are_sound_with_tool_templates(tokenizer_dir):
     trained = tok.backend.decode([i for i, m in zip(ids, mask) if m], skip_special_tokens=False)
     assert trained == ('<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 2}}\n</tool_call><|im_end|>\n'
                        "It is 4.<|im_end|>\n")
+
+
+SYSTEM_IN_LAST_USER = (
+    "{%- if messages[0]['role'] == 'system' %}{%- set system = messages[0]['content'] %}"
+    "{%- set loop_messages = messages[1:] %}{%- else %}{%- set loop_messages = messages %}{%- endif %}"
+    "{{- bos_token }}{%- for m in loop_messages %}{%- if m['role'] == 'user' %}"
+    "{%- if loop.last and system is defined %}{{- '[INST] ' + system + '\\n\\n' + m['content'] + '[/INST]' }}"
+    "{%- else %}{{- '[INST] ' + m['content'] + '[/INST]' }}{%- endif %}"
+    "{%- else %}{{- ' ' + m['content'] + eos_token }}{%- endif %}{%- endfor %}"
+)
+
+
+def test_system_prompt_moved_by_the_template_is_not_dropped(tokenizer_dir):
+    row = conv("m:0", "s:Be brief", "u:Hello there", "a:I am fine", "u:Two plus two", "a:is four", "u:Bye")
+    report = check_dataset([row], tokenizer_dir(SYSTEM_IN_LAST_USER, "mistral"))
+    assert report.verdict == "safe" and checks(report) == {}

@@ -49,10 +49,14 @@ def symbol_chars() -> frozenset[str]:
 
 
 def english():
-    """spaCy's blank English pipeline with a sentencizer, once per process."""
+    """spaCy's blank English pipeline with a sentencizer, once per process.
+
+    Its vocabulary grows with every new token string; past ``_MAX_STRINGS`` the pipeline is rebuilt (spaCy's
+    ``memory_zone`` would bound it too, but it disables the lexeme cache and makes tokenizing ~10x slower).
+    """
     global _nlp
     with _lock:
-        if _nlp is None:
+        if _nlp is None or len(_nlp.vocab.strings) > _MAX_STRINGS:
             import spacy
 
             _nlp = spacy.blank("en")
@@ -76,6 +80,7 @@ class Tokens:
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Gopher's English stop words
 _features: dict[int, tuple[bool, bool, int]] = {}  # per distinct token string, across batches
 _MAX_CACHED = 1_000_000
+_MAX_STRINGS = 2_000_000
 
 
 def _feature(text: str) -> tuple[bool, bool, int]:
@@ -92,7 +97,7 @@ def tokenize(texts: list[str]) -> Tokens:
 
     if len(_features) > _MAX_CACHED:  # bounded memory in long runs over huge vocabularies
         _features.clear()
-    with _lock, nlp.memory_zone():
+    with _lock:
         for doc in nlp.tokenizer.pipe(texts, batch_size=256):
             array = doc.to_array([ORTH, LENGTH, IS_SPACE])
             array = array[array[:, 2] == 0] if len(array) else array.reshape(0, 3)
@@ -123,5 +128,5 @@ def tokenize(texts: list[str]) -> Tokens:
 def count_sentences(lines: list[str]) -> list[int]:
     """Sentences per line with spaCy's rule-based sentencizer (C4 counts sentences this way)."""
     nlp = english()
-    with _lock, nlp.memory_zone():
+    with _lock:
         return [len(list(doc.sents)) for doc in nlp.pipe(lines)]
