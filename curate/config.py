@@ -47,6 +47,7 @@ class CleanConfig:
     keep_where: str | None = option(None, "A DuckDB predicate over annotation columns that replaces the default quality rules.")
     tokenizer: str | None = option(None, "A local tokenizer folder: run the chat-template checks as a gate.")
     max_length: int | None = option(None, "Token limit for the template checks (truncation of answers).")
+    report: bool = option(True, "Write OUT/report.html (charts of what was kept and removed).")
     workers: int = option(2, "Worker processes for the per-file work.")
     shard_rows: int = option(100_000, "Rows per output shard (data/ and rejects/).")
     row_group_rows: int = option(10_000, "Rows per Parquet row group.")

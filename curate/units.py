@@ -141,15 +141,22 @@ class _Unit:
         r = self.result
         n_read = read.table.num_rows + read.rejects.num_rows
         r.rows += n_read
-        counts = r.count("read")
-        counts.rows_in += n_read
-        counts.rows_out += read.table.num_rows
+        # the reader rejects in two stages: 'read' (bytes) then 'parse' (JSON/CSV); count both in order
+        stages = read.rejects["stage"].to_pylist()
+        labels = [reason_label(x) for x in read.rejects["reason"].to_pylist()]
+        remaining = n_read
+        for name in ("read", "parse"):
+            counts = r.count(name)
+            counts.rows_in += remaining
+            dropped = Counter(label for stage, label in zip(stages, labels) if stage == name)
+            counts.dropped.update(dropped)
+            remaining -= sum(dropped.values())
+            counts.rows_out += remaining
         if read.rejects.num_rows:
             rj = read.rejects
             ids = derived_ids(self.key, rj["source_index"].combine_chunks())
             self._rejects.append(_reject_table(ids, rj["raw"], self.file.rel, rj["source_index"], rj["stage"],
                                                rj["reason"]))
-            counts.dropped.update(Counter(reason_label(x) for x in rj["reason"].to_pylist()))
         if read.table.num_rows == 0:
             return
         batch = self._normalise(read)

@@ -28,10 +28,12 @@ def clean(
     keep_where: Optional[str] = typer.Option(None, help=help_of("keep_where")),
     tokenizer: Optional[str] = typer.Option(None, help=help_of("tokenizer")),
     max_length: Optional[int] = typer.Option(None, help=help_of("max_length")),
+    report: Optional[bool] = typer.Option(None, "--report/--no-report", help=help_of("report")),
     workers: Optional[int] = typer.Option(None, help=help_of("workers")),
     shard_rows: Optional[int] = typer.Option(None, help=help_of("shard_rows")),
     row_group_rows: Optional[int] = typer.Option(None, help=help_of("row_group_rows")),
     executor: Optional[str] = typer.Option(None, help=help_of("executor")),
+    ray_address: Optional[str] = typer.Option(None, help=help_of("ray_address")),
     config: Optional[Path] = typer.Option(None, "--config", help="A curate.toml with these options ([clean] table); flags override it."),
 ) -> None:
     """Clean raw dumps into a verified dataset: read, normalise, validate, deduplicate, write shards."""
@@ -46,6 +48,8 @@ def clean(
         with progress_display(enabled=is_tty()) as progress:
             result = run_clean(inputs, out, cfg, progress=progress)
         _print_summary(result)
+        if cfg.report:
+            _write_report(out)
 
 
 def _print_summary(result) -> None:
@@ -68,6 +72,17 @@ def _print_summary(result) -> None:
                f"{m['format']} format)")
     typer.echo(f"rejects:  {out / 'rejects'} ({_n(len(rejects), 'shard')}, {_n(result.rejected, 'row')})")
     typer.echo(f"manifest: {out / 'manifest.json'}")
+
+
+def _write_report(out: Path) -> None:
+    """The report is a convenience: failing to draw it never fails the clean."""
+    from curate.errors import CurateError
+    from curate.report import write_report
+
+    try:
+        typer.echo(f"report:   {write_report(out, None)}")
+    except CurateError as error:
+        typer.echo(f"warning: no report written: {error}", err=True)
 
 
 def _n(count: int, noun: str) -> str:

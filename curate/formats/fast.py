@@ -27,6 +27,11 @@ _SCALAR = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa
            pa.types.is_boolean)
 
 
+def const(value: str, n: int) -> pa.Array:
+    """A string array of ``n`` copies of ``value``, built without a Python list."""
+    return pc.fill_null(pa.nulls(n, pa.string()), value)
+
+
 def _col(table: pa.Table, name: str) -> pa.Array:
     return table[name].combine_chunks()
 
@@ -87,15 +92,15 @@ def _struct(role: pa.Array, content: pa.Array, extra: pa.Array | None = None) ->
         fields=list(MESSAGE))
 
 
-def _interleave(parts: list[tuple[pa.StructArray, np.ndarray]]) -> pa.ListArray:
-    """Row r gets, in order, the r-th element of each part whose mask is true at r."""
-    n = len(parts[0][0])
-    present = np.stack([m for _, m in parts], axis=1)  # (rows, parts)
+def _interleave(parts: list[tuple[str, pa.Array, np.ndarray]]) -> pa.ListArray:
+    """Row r gets, in order, a message (role, content[r]) for each part whose mask is true at r."""
+    n = len(parts[0][1])
+    present = np.stack([m for _, _, m in parts], axis=1)  # (rows, parts)
     rows, which = np.nonzero(present)
-    pool = pa.concat_arrays([p for p, _ in parts])
-    values = pool.take(pa.array(which * n + rows, pa.int64()))
+    content = pa.concat_arrays([c for _, c, _ in parts]).take(pa.array(which * n + rows, pa.int64()))
+    roles = pa.array([r for r, _, _ in parts], pa.string()).take(pa.array(which, pa.int64()))
     offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), values, type=MESSAGES)
+    return pa.ListArray.from_arrays(pa.array(offsets), _struct(roles, content), type=MESSAGES)
 
 
 def _prepend(first: pa.StructArray, has_first: np.ndarray, lists: pa.ListArray, flat: pa.StructArray) -> pa.ListArray:
@@ -183,11 +188,9 @@ def alpaca(table: pa.Table, kind: str):
     hints = pc.if_else(has_q, chars, pc.if_else(pc.is_null(query), _hint_json("alpaca", {"no_input": True}),
                                                   pa.nulls(n, pa.string())))
     has_sys = system.is_valid().to_numpy(zero_copy_only=False)
-    messages = _interleave([
-        (_struct(pa.array(["system"] * n, pa.string()), system), has_sys),
-        (_struct(pa.array(["user"] * n, pa.string()), content), np.ones(n, bool)),
-        (_struct(pa.array(["assistant"] * n, pa.string()), _col(table, "output").cast(pa.string())), np.ones(n, bool)),
-    ])
+    everyone = np.ones(n, bool)
+    messages = _interleave([("system", system, has_sys), ("user", content, everyone),
+                            ("assistant", _col(table, "output").cast(pa.string()), everyone)])
     return _finish(table, ok, {"id": own, "messages": messages, "tools": _strings(table, "tools"),
                                "extra": _extra(table, unknown, hints)})
 
@@ -216,14 +219,14 @@ def sharegpt(table: pa.Table, kind: str):
     system = _strings(table, "system")
     has_sys = system.is_valid().to_numpy(zero_copy_only=False)
     n = table.num_rows
-    messages = _prepend(_struct(pa.array(["system"] * n, pa.string()), system), has_sys, lists, flat_struct)
+    messages = _prepend(_struct(const("system", n), system), has_sys, lists, flat_struct)
     offs = lists.offsets.to_numpy() - lists.offsets[0].as_py()
     nonempty = np.diff(offs) > 0
     first = np.asarray(which.to_numpy(zero_copy_only=False))[np.minimum(offs[:-1], max(len(flat) - 1, 0))] if len(flat) else np.zeros(n, int)
     sys_turn = ~has_sys & nonempty & (first == _TAGS.index("system"))
     hint = {"key": "messages"} if key == "messages" else {}
-    choices = [_hint_json("sharegpt", {**hint, "system": "turn"}), _hint_json("sharegpt", hint) if hint else None]
-    hints = pa.array(np.where(sys_turn, choices[0], choices[1]).tolist(), pa.string())
+    otherwise = const(_hint_json("sharegpt", hint), n) if hint else pa.nulls(n, pa.string())
+    hints = pc.if_else(pa.array(sys_turn), _hint_json("sharegpt", {**hint, "system": "turn"}), otherwise)
     return _finish(table, ok, {"id": own, "messages": messages, "tools": _strings(table, "tools"),
                                "extra": _extra(table, unknown, hints)})
 
@@ -257,7 +260,7 @@ def text(table: pa.Table, kind: str):
         return None
     ok, own, unknown = setup
     ok = _not_null(table, [key], ok)
-    hints = pa.array([_hint_json("text", {"key": "content"})] * table.num_rows, pa.string()) if key == "content" else None
+    hints = const(_hint_json("text", {"key": "content"}), table.num_rows) if key == "content" else None
     return _finish(table, ok, {"id": own, "text": _col(table, key).cast(pa.string()),
                                "extra": _extra(table, unknown, hints)})
 

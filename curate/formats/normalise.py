@@ -47,7 +47,7 @@ def file_type(file_rel: str) -> str:
 def normalise(table: pa.Table, detection: Detection, *, file_rel: str, raw: pa.Array,
               index: pa.Array) -> tuple[pa.Table, pa.Table]:
     """(canonical table in SCHEMAS[kind] order plus ``raw``, rejects in REJECT_SCHEMA order)."""
-    from curate.formats.fast import FAST
+    from curate.formats.fast import FAST  # imported here: fast imports the readers of this package
 
     raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
     index = (index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index).cast(pa.int64())
@@ -156,6 +156,10 @@ def rows_to_table(rows: list[dict], kind: Kind) -> pa.Table:
     return pa.table(columns)
 
 
+def const(value: str, n: int) -> pa.Array:
+    return pc.fill_null(pa.nulls(n, pa.string()), value)
+
+
 def _assemble(parts, positions, kind, file_rel, raw, index, fmt) -> pa.Table:
     schema = SCHEMAS[kind]
     if not parts:
@@ -170,7 +174,7 @@ def _assemble(parts, positions, kind, file_rel, raw, index, fmt) -> pa.Table:
     idx = index.take(pos)
     ids = pc.coalesce(table["id"], derived_ids(file_key(file_rel), idx))
     source = pa.StructArray.from_arrays(
-        [pa.array([file_rel] * len(idx), pa.string()), idx, pa.array([fmt] * len(idx), pa.string())],
+        [const(file_rel, len(idx)), idx, const(fmt, len(idx))],
         fields=list(SOURCE))
     table = table.set_column(0, pa.field("id", pa.string(), nullable=False), ids)
     table = table.append_column(pa.field("source", SOURCE), source)
@@ -185,9 +189,9 @@ def _rejects(raw, index, bad_pos, reasons, file_rel) -> pa.Table:
         {
             "id": derived_ids(file_key(file_rel), idx) if len(idx) else pa.array([], pa.string()),
             "raw": raw.take(pos).cast(pa.large_string()),
-            "source_file": pa.array([file_rel] * len(idx), pa.string()),
+            "source_file": const(file_rel, len(idx)),
             "source_index": idx,
-            "stage": pa.array(["schema"] * len(idx), pa.string()),
+            "stage": const("schema", len(idx)),
             "reason": pa.array(reasons, pa.string()),
             "duplicate_of": pa.nulls(len(idx), pa.string()),
         },

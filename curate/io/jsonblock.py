@@ -18,7 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as pj
 
-_MIN_BLOCK = 4 << 20
+_MIN_BLOCK = 4 << 20  # Arrow's block size (its unit of parallel parsing)
+_MAX_BLOCK = (1 << 31) - 1  # Arrow keeps block sizes in an int32
+_THREADS_ABOVE = 4 << 20  # parse with Arrow's thread pool only spans larger than this
 _ARROW_COLUMN = re.compile(r"Column\((?P<path>[^)]*)\) changed from (?P<a>\w+) to (?P<b>\w+)")
 _ARROW_TWICE = re.compile(r"Column\((?P<path>[^)]*)\) was specified twice")
 
@@ -57,10 +59,39 @@ def parse_lines(lines: Lines) -> Parsed:
     ctx.bisect(0, n, None, pieces, bad)
     if len(pieces) > 1:
         pieces = _reconcile(pieces, bad)
+    try:
+        table = _concat([p[3] for p in pieces])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pieces, table = _concat_greedy(pieces, bad)
     good = np.zeros(n, bool)
     for piece_ctx, i, j, _ in pieces:
         good[piece_ctx.origin[i:j]] = True
-    return Parsed(_concat([p[3] for p in pieces]), good, sorted(bad))
+    return Parsed(table, good, sorted(bad))
+
+
+def _concat_greedy(pieces, bad):
+    """Safety net when the reconciled pieces still do not concatenate: take them in order and
+    re-parse each one that does not fit with the schema gathered so far (its odd lines are rejected)."""
+    kept = [pieces[0]]
+    table = pieces[0][3]
+    for piece in pieces[1:]:
+        try:
+            table = _concat([table, piece[3]])
+            kept.append(piece)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+        ctx, i, j, _ = piece
+        redone: list = []
+        ctx.bisect(i, j, table.schema, redone, bad)
+        for sub in redone:
+            try:
+                table = _concat([table, sub[3]])
+                kept.append(sub)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                for k in range(sub[1], sub[2]):
+                    bad.append((int(sub[0].origin[k]), sub[0].explain(k, None, table.schema)))
+    return kept, table
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
@@ -96,13 +127,13 @@ class _Ctx:
         self.origin = origin
         longest = int((lines.ends - lines.starts).max())
         # a line longer than Arrow's block size fails as "straddling"; size blocks above the longest
-        self.block = max(_MIN_BLOCK, 2 * longest + 64)
+        self.block = min(max(_MIN_BLOCK, 2 * longest + 64), _MAX_BLOCK)
 
     def read(self, i: int, j: int, schema: pa.Schema | None) -> pa.Table:
         start, stop = int(self.lines.starts[i]), int(self.lines.ends[j - 1])
         view = memoryview(self.lines.buf)[start:stop]
         opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-        ropts = pj.ReadOptions(block_size=self.block, use_threads=stop - start > _MIN_BLOCK)
+        ropts = pj.ReadOptions(block_size=self.block, use_threads=stop - start > _THREADS_ABOVE)
         return pj.read_json(pa.BufferReader(pa.py_buffer(view)), read_options=ropts,
                             parse_options=opts)
 

@@ -1,6 +1,6 @@
 """Read-throughput benchmark of curate.io.read_file on generated ShareGPT-like JSONL (a script, not a test).
 
-    python tests/io/bench_read_jsonl.py --mb 200 [--runs 3]
+    python tests/io/bench_read_jsonl.py --mb 200 [--runs 3] [--out bench/results/read_jsonl.md]
 
 Each reader runs in its own process (so peak RSS is its own): curate's read_file, pyarrow.json.read_json
 over the whole file (the vectorised upper bound, no rejects, no raw text), and orjson line by line (the
@@ -68,23 +68,30 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", help="also write the table to this markdown file")
     args = ap.parse_args()
+    lines: list[str] = []
+    say = lambda line="": (print(line), lines.append(line))  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "sharegpt.jsonl")
         rows = generate(path, args.mb)
         mb = os.path.getsize(path) / 1e6
-        print(f"{mb:.0f} MB, {rows} rows, {os.cpu_count()} CPUs\n")
-        print(f"load average before: {os.getloadavg()[0]:.1f}\n")
-        print("| reader | wall s (median, whole process) | MB/s (wall) | CPU s | MB per CPU s "
-              "| peak RSS MiB | rows |")
-        print("|---|---|---|---|---|---|---|")
+        say(f"{mb:.0f} MB, {rows} rows, {os.cpu_count()} CPUs, "
+            f"load average before: {os.getloadavg()[0]:.1f}")
+        say()
+        say("| reader | wall s (median, whole process) | MB/s (wall) | CPU s | MB per CPU s "
+            "| peak RSS MiB | rows |")
+        say("|---|---|---|---|---|---|---|")
         for name in CHILD:
             res = [run_child(name, path) for _ in range(args.runs)]
             wall = statistics.median(r[0] for r in res)
             rss = statistics.median(r[1] for r in res)
             cpu = statistics.median(r[3] for r in res)
-            print(f"| {name} | {wall:.2f} | {mb / wall:.0f} | {cpu:.2f} | {mb / cpu:.0f} | {rss:.0f} "
-                  f"| {res[0][2]} |")
+            say(f"| {name} | {wall:.2f} | {mb / wall:.0f} | {cpu:.2f} | {mb / cpu:.0f} | {rss:.0f} "
+                f"| {res[0][2]} |")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_sft_lora_saves_an_adapter_with_trl_markers(world, tmp_path):
 
 def test_sft_packing_and_all_tokens(world, tmp_path):
     result = train.sft(world["conversations"], world["model"], tmp_path / "packed", max_steps=1, packing=True,
-                       all_tokens=True, max_length=64, trl=SMALL)
+                       all_tokens=True, max_length=256, trl=SMALL)
     _finite(result.record, 1)
     assert result.record["loss_on"] == "all tokens"
 
