@@ -1,4 +1,5 @@
-"""Throughput of `curate.formats.normalise` on typical rows, vectorised path versus the per-row reader.
+"""Throughput of `curate.formats.normalise` (and `export` to openai) on typical rows: vectorised paths
+versus the per-row readers/writers.
 
 Builds in-memory batches (as the readers produce them) by repeating the LLaMA-Factory demo shapes, then
 times normalise on one core. Usage: python bench/formats_normalise.py [MB per shape, default 64]
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.formats import detect, normalise
-from curate.formats import fast
+from curate.formats import detect, export, fast, fast_export, normalise
 
 SHAPES = {
     "alpaca": [{"instruction": "Describe a process of making crepes, step by step " * 3, "input": "",
@@ -67,9 +67,25 @@ def main() -> None:
             fast.FAST.update(saved)
         lines.append(f"| {name} | {nbytes / 1e6:.0f} | {nbytes / vec / 1e6:.0f} | {nbytes / row / 1e6:.0f} | {row / vec:.1f}x |")
         print(lines[-1], flush=True)
+    lines += ["", "| export to openai | MB | vectorised MB/s | per-row MB/s |", "|---|---|---|---|"]
+    for name, records in SHAPES.items():
+        table, raw, nbytes = batch(records, mb << 20)
+        canonical, _ = normalise(table, detect(table, "x.jsonl"), file_rel="x.jsonl", raw=raw,
+                                 index=pa.array(range(len(table)), pa.int64()))
+        speeds = []
+        for vectorised in (True, False):
+            saved = fast_export.openai_columns
+            if not vectorised:
+                fast_export.openai_columns = lambda table: None
+            t0 = time.perf_counter()
+            export(canonical, "openai")
+            speeds.append(nbytes / (time.perf_counter() - t0) / 1e6)
+            fast_export.openai_columns = saved
+        lines.append(f"| {name} | {nbytes / 1e6:.0f} | {speeds[0]:.0f} | {speeds[1]:.0f} |")
+        print(lines[-1], flush=True)
     out = Path(__file__).parent / "results" / "formats_normalise.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("# normalise throughput (one core, median of 3)\n\n" + "\n".join(lines) + "\n")
+    out.write_text("# normalise / export throughput (one core; normalise: median of 3)\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def run_datatrove(out: Path, work: Path) -> None:
     pl.DataFrame({"id": ids}, schema={"id": pl.String}).write_parquet(out)
 
 
-def _datasketch_hashes(path: str) -> tuple[list[str], np.ndarray]:
+def _datasketch_hashes(path: str) -> tuple[list[str], np.ndarray, str]:
     import re
 
     from datasketch import MinHash
@@ -121,7 +121,7 @@ def _datasketch_hashes(path: str) -> tuple[list[str], np.ndarray]:
         m.update_batch(grams)
         ids.append(record["id"])
         rows.append(m.hashvalues)
-    return ids, np.stack(rows)
+    return ids, np.stack(rows), m.scheme
 
 
 def run_datasketch(out: Path, work: Path) -> None:
@@ -134,9 +134,9 @@ def run_datasketch(out: Path, work: Path) -> None:
         parts = pool.map(_datasketch_hashes, files)
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=128)
     removed, kept_of = [], []
-    for ids, hashes in parts:
+    for ids, hashes, scheme in parts:
         for doc_id, values in zip(ids, hashes):
-            m = LeanMinHash(seed=1, hashvalues=values)
+            m = LeanMinHash(seed=1, hashvalues=values, scheme=scheme)
             hits = lsh.query(m)
             if hits:
                 removed.append(doc_id)

@@ -151,8 +151,13 @@ def truth(docs: list[str], threshold: float = TRUTH_MIN) -> pl.DataFrame:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="build the MinHash benchmark corpus and its truth")
+    parser.add_argument("--mixed", type=int, default=11_000, help="documents made of runs of real sentences")
+    args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
-    docs = build()
+    docs = build(args.mixed)
     half = len(docs) // 2
     for part, chunk in enumerate((docs[:half], docs[half:])):
         offset = part * half
@@ -163,7 +168,8 @@ def main() -> None:
     pairs.write_parquet(DATA / "truth.parquet")
     words = sum(len(d.split()) for d in docs)
     print(f"{len(docs)} documents, {words} words, {pairs.height} pairs with Jaccard >= {TRUTH_MIN}")
-    print(pairs.select(pl.col("jaccard").cut([0.6, 0.7, 0.8, 0.9, 0.999]).value_counts(sort=True)).unnest("jaccard"))
+    bins = pairs.select(pl.col("jaccard").cut([0.6, 0.7, 0.8, 0.9, 0.999]).value_counts(sort=True))
+    print(bins.unnest("jaccard"))
 
 
 if __name__ == "__main__":

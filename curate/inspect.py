@@ -59,7 +59,7 @@ def inspect_inputs(inputs: list[Path], *, sample_rows: int = 2) -> Iterator[str]
                 error = str(exc)
                 continue
             canonical, rejects = formats.normalise(read.table, detection, file_rel=file.rel, raw=read.raw,
-                                                   index=read.index)
+                                                   index=read.index, exact=read.loose)
             problems.update(f"schema/{reason_label(r)}" for r in rejects["reason"].to_pylist())
             reasons = Validate().reasons(canonical)
             problems.update(f"validate/{reason_label(r)}" for r in reasons.to_pylist() if r)

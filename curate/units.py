@@ -189,7 +189,7 @@ class _Unit:
             counts.seconds += time.perf_counter() - t0
             return None
         canonical, rejects = formats.normalise(read.table, self.detection, file_rel=self.file.rel,
-                                               raw=read.raw, index=read.index)
+                                               raw=read.raw, index=read.index, exact=read.loose)
         if rejects.num_rows:
             self._rejects.append(_reject_table(
                 rejects["id"], rejects["raw"], self.file.rel, rejects["source_index"], "schema", rejects["reason"]))
@@ -264,7 +264,7 @@ def _export(batch: pa.Table, fmt: str) -> tuple[pa.Table, pa.Table]:
 
     canonical_names = SCHEMAS[kind_of(batch.schema)].names
     annotations = [c for c in batch.column_names if c not in canonical_names and c not in CARRIED]
-    exported, rejects = formats.export(batch.select(canonical_names), fmt)
+    exported, rejects = formats.export(batch.select(canonical_names), fmt, hints=False)  # uniform training rows
     if rejects.num_rows:
         refused = pc.is_in(batch["id"], value_set=rejects["id"].combine_chunks())
         refused_rows = batch.filter(refused)

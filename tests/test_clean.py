@@ -213,3 +213,20 @@ def test_config_file_and_flags(tmp_path):
     bad = clean(src, "--out", out, "--config", toml)
     assert bad.exit_code == 2
     assert f"error: {toml}: unknown option 'colour'" in bad.output
+
+
+def test_type_mixes_are_judged_by_the_format_not_the_reader(tmp_path):
+    rows = [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(5)]
+    rows[2] = {"instruction": "q2", "output": 42}  # not text: the alpaca format refuses it
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", rows)
+    parts = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
+                          {"role": "assistant", "content": "hello"}]}  # string and parts in one record
+    mixed = write_jsonl(tmp_path / "in2" / "b.jsonl", [chat("q", "a"), parts])
+    out = tmp_path / "out"
+    assert clean(src, "--out", out).exit_code == 0
+    [reject] = pq.read_table(out / "rejects").to_pylist()
+    assert (reject["source_index"], reject["stage"]) == (2, "schema")
+    assert reject["reason"].startswith("wrong type")
+    assert clean(mixed, "--out", tmp_path / "out2").exit_code == 0
+    kept = pq.read_table(tmp_path / "out2" / "data").to_pylist()
+    assert [m["content"] for m in kept[1]["messages"]] == ["hi", "hello"]

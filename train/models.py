@@ -78,12 +78,22 @@ def load_model(model_dir: Path, *, head: str = "causal", qlora: bool = False, pa
     return model
 
 
-def lora_config(fields: dict[str, Any], fixed_token_ids: list[int]) -> Any:
-    """A `peft.LoraConfig`; repaired template-token rows train (and are saved) with the adapter."""
+def _input_embedding_name(model: Any) -> str:
+    embedding = model.get_input_embeddings()
+    for name, module in model.named_modules():
+        if module is embedding:
+            return name.rsplit(".", 1)[-1]
+    return "embed_tokens"
+
+
+def lora_config(fields: dict[str, Any], model: Any, fixed_token_ids: list[int]) -> Any:
+    """A `peft.LoraConfig`; repaired template-token rows of the input embedding train with the adapter
+    (and are saved in it). An untied output row repaired by the fix is not in the adapter: TRL's fused
+    loss cannot run through PEFT's wrapper of ``lm_head``."""
     from peft import LoraConfig
 
     if fixed_token_ids and "trainable_token_indices" not in fields:
-        fields = {**fields, "trainable_token_indices": sorted(fixed_token_ids)}
+        fields = {**fields, "trainable_token_indices": {_input_embedding_name(model): sorted(fixed_token_ids)}}
     return LoraConfig(**fields)
 
 

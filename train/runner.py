@@ -99,7 +99,7 @@ def run(method: Method, options: TrainOptions, *, warn: Warn = warn_stderr) -> T
     model = load_model(options.model, head="reward" if method == "reward" else "causal", qlora=options.qlora,
                        pad_token_id=tokenizer.pad_token_id)
     untrained = preflight(model, tokenizer, template, str(options.model), fix=options.fix_untrained_tokens, warn=warn)
-    peft_config = lora_config(lora_fields(method, yaml_lora), list(untrained.tokens)) if options.lora else None
+    peft_config = lora_config(lora_fields(method, yaml_lora), model, list(untrained.tokens)) if options.lora else None
     dataset = hf_dataset(curated, prompts_only=method == "rlhf")
     setup = Setup(dataset, tokenizer, str(tokenizer_dir), template, args, peft_config, model)
     trainer, loss_path = _trainer(method, options, setup)

@@ -93,33 +93,35 @@ def _sentence(rng: random.Random, low: int = 3, high: int = 8) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
 
 
-def conversation_rows(n: int, seed: int = 0) -> list[dict]:
+def conversation_rows(n: int, seed: int = 0, words: tuple[int, int] = (3, 8)) -> list[dict]:
+    """``n`` conversations (some with a system turn, some with two exchanges) of ``words`` words a turn."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        messages = [message("user", _sentence(rng)), message("assistant", _sentence(rng))]
+        messages = [message("user", _sentence(rng, *words)), message("assistant", _sentence(rng, *words))]
         if i % 3 == 0:
             messages = [message("system", "the model answers")] + messages
         if i % 4 == 1:
-            messages += [message("user", _sentence(rng)), message("assistant", _sentence(rng))]
+            messages += [message("user", _sentence(rng, *words)), message("assistant", _sentence(rng, *words))]
         rows.append({"id": f"c{i}", "messages": messages, "tools": None, "extra": None,
                      "source": {"file": "toy.jsonl", "index": i, "format": "openai"}})
     return rows
 
 
-def preference_rows(n: int, seed: int = 0) -> list[dict]:
+def preference_rows(n: int, seed: int = 0, words: tuple[int, int] = (3, 8)) -> list[dict]:
+    """``n`` single-turn preference pairs of ``words`` words a turn."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        rows.append({"id": f"p{i}", "prompt": [message("user", _sentence(rng))],
-                     "chosen": [message("assistant", _sentence(rng))],
-                     "rejected": [message("assistant", _sentence(rng))], "tools": None, "extra": None,
+        rows.append({"id": f"p{i}", "prompt": [message("user", _sentence(rng, *words))],
+                     "chosen": [message("assistant", _sentence(rng, *words))],
+                     "rejected": [message("assistant", _sentence(rng, *words))], "tools": None, "extra": None,
                      "source": {"file": "toy.jsonl", "index": i, "format": "trl"}})
     return rows
 
 
 def make_dataset(out_dir: Path, kind: str = "conversation", rows: int | list[dict] = 16, *, seed: int = 0,
-                 templates: dict | None = None, shard_rows: int = 100_000) -> Path:
+                 words: tuple[int, int] = (3, 8), templates: dict | None = None, shard_rows: int = 100_000) -> Path:
     """A curated OUT folder (``data/`` shards, an empty ``rejects/`` shard, ``manifest.json``).
 
     ``rows``: how many generated rows, or the canonical rows themselves.
@@ -129,7 +131,8 @@ def make_dataset(out_dir: Path, kind: str = "conversation", rows: int | list[dic
     from curate.records import REJECT_SCHEMA, SCHEMAS
 
     if isinstance(rows, int):
-        rows = conversation_rows(rows, seed) if kind == "conversation" else preference_rows(rows, seed)
+        make = conversation_rows if kind == "conversation" else preference_rows
+        rows = make(rows, seed, words)
     schema = SCHEMAS[kind]  # type: ignore[index]
     writer = ShardWriter(out_dir, "data", schema, shard_rows=shard_rows)
     writer.write(pa.Table.from_pylist(rows, schema=schema))

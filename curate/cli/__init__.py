@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "sql_commands",       # sql, check, report
     "templates_command",  # templates list|check|show
     "train_command",      # train sft|dpo|reward|rlhf (imports torch only when run)
+    "quality_command",    # quality train
 )
 
 

@@ -14,13 +14,13 @@ def convert(
     to: str = typer.Option(..., "--to", help="Target format: alpaca, sharegpt, openai, trl or text."),
     out: Path = typer.Option(..., "--out", "-o", help="File to write; .json, .jsonl or .parquet by its extension."),
 ) -> None:
-    """Convert records to another format, losslessly; records the target cannot express are listed
-    and written to <out stem>.rejects.jsonl (exit 1)."""
+    """Convert records to another format losslessly; what the target cannot express is listed (exit 1)."""
     from curate.formats.convert import convert as run
 
     with cli_errors():
         summary = run(inputs, to, out)
-        typer.echo(f"converted {summary.converted} records from {len(summary.files)} files to {summary.to}: {summary.out}")
+        files = len(summary.files)
+        typer.echo(f"converted {summary.converted} records from {files} files to {summary.to}: {summary.out}")
         for item in summary.files:
             shape = f"{item['format']} ({item['kind']})" if item["format"] else "no readable records"
             typer.echo(f"  {item['file']}: {shape}")

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.errors import InputError, UsageError
+from curate.formats.common import HINT_KEY, with_hints
 from curate.formats.detect import FORMATS, Detection, detect
 from curate.formats.export import records_and_refusals
 from curate.formats.normalise import normalise
@@ -113,22 +114,39 @@ def convert(inputs: list[Path], to: str, out: Path) -> ConvertSummary:
             summary.rejects.append({"file": file.rel, "index": index[pos], "id": own_id, "stage": "export",
                                     "reason": reason, "raw": raw[pos]})
     summary.converted = len(records)
-    _write(records, out)
+    _write(records, out, to)
     summary.rejects_path = _write_rejects(summary.rejects, out)
     return summary
 
 
-def _write(records: list[dict], out: Path) -> None:
+def _write(records: list[dict], out: Path, to: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     suffix = out.suffix.lower()
     if suffix == ".parquet":
-        pq.write_table(_parquet_table(records), tmp)
+        pq.write_table(_parquet_table([_tools_as_text(r, to) for r in records]), tmp)
     elif suffix == ".json":
         tmp.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     else:
         tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     os.replace(tmp, out)
+
+
+_TOOLS_DEFAULT = {"openai": "json", "trl": "json", "sharegpt": "text", "alpaca": "text"}
+
+
+def _tools_as_text(record: dict, fmt: str) -> dict:
+    """Parquet holds tools as JSON text; when the record spelled them the other way, say so in a hint
+    (the reader cannot tell from the text)."""
+    tools = record.get("tools")
+    if tools is None or fmt not in _TOOLS_DEFAULT:
+        return record
+    spelled = "text" if isinstance(tools, str) else "json"
+    record = {**record, "tools": tools if isinstance(tools, str) else json.dumps(tools, ensure_ascii=False)}
+    if spelled != _TOOLS_DEFAULT[fmt]:
+        carried = {HINT_KEY: record[HINT_KEY]} if HINT_KEY in record else {}
+        record = {**record, **with_hints(carried, fmt, {"tools": spelled})}
+    return record
 
 
 def _parquet_table(records: list[dict]) -> pa.Table:

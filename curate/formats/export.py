@@ -49,7 +49,11 @@ def _without_hints(value: Any) -> Any:
     return value
 
 
-def build_rows(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[list[tuple[int, dict, dict]], list[tuple[int, str, str]]]:
+Built = list[tuple[int, dict, dict]]
+Refusals = list[tuple[int, str, str]]
+
+
+def build_rows(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[Built, Refusals]:
     """([(row position, format fields, remaining extra)], [(row position, id, reason)]).
 
     ``hints=False`` ignores and drops the carried ``_curate`` hints, so every row takes the target's

@@ -41,7 +41,7 @@ def _is_str(table: pa.Table, name: str) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _optional_ok(table: pa.Table, name: str, ok: np.ndarray) -> bool:
+def _optional_ok(table: pa.Table, name: str) -> bool:
     """An optional string column: absent, all-null, or string (rows keep their values)."""
     if name not in table.column_names:
         return True
@@ -153,7 +153,7 @@ def _all_str(fields: dict | None, names: set[str]) -> bool:
 def _setup(table: pa.Table, known: set[str], optional: tuple[str, ...]):
     """(ok mask, own ids, unknown columns) or None when the batch has no fast path."""
     ok = np.ones(table.num_rows, dtype=bool)
-    if not all(_optional_ok(table, name, ok) for name in optional):
+    if not all(_optional_ok(table, name) for name in optional):
         return None
     unknown = _unknown(table, known | set(optional) | {"id"})
     own = _own_id(table, ok)
@@ -169,7 +169,8 @@ def _strings(table: pa.Table, name: str) -> pa.Array:
 
 
 def alpaca(table: pa.Table, kind: str):
-    if kind != "conversation" or not all(n in table.column_names and _is_str(table, n) for n in ("instruction", "output")):
+    needed = ("instruction", "output")
+    if kind != "conversation" or not all(n in table.column_names and _is_str(table, n) for n in needed):
         return None
     setup = _setup(table, {"instruction", "output", "history"}, ("input", "system", "tools"))
     if setup is None:
@@ -179,7 +180,8 @@ def alpaca(table: pa.Table, kind: str):
     if "history" in table.column_names:
         ok &= _col(table, "history").is_null().to_numpy(zero_copy_only=False)
     n = table.num_rows
-    instr, query, system = _col(table, "instruction").cast(pa.string()), _strings(table, "input"), _strings(table, "system")
+    instr = _col(table, "instruction").cast(pa.string())
+    query, system = _strings(table, "input"), _strings(table, "system")
     q_len = pc.utf8_length(query)
     has_q = pc.fill_null(pc.greater(q_len, 0), False)
     joined = pc.binary_join_element_wise(instr, query, "\n")
@@ -222,7 +224,9 @@ def sharegpt(table: pa.Table, kind: str):
     messages = _prepend(_struct(const("system", n), system), has_sys, lists, flat_struct)
     offs = lists.offsets.to_numpy() - lists.offsets[0].as_py()
     nonempty = np.diff(offs) > 0
-    first = np.asarray(which.to_numpy(zero_copy_only=False))[np.minimum(offs[:-1], max(len(flat) - 1, 0))] if len(flat) else np.zeros(n, int)
+    first = np.zeros(n, int)
+    if len(flat):  # tag index of each row's first turn (rows without turns read a neighbour, masked below)
+        first = which.to_numpy(zero_copy_only=False)[np.minimum(offs[:-1], len(flat) - 1)]
     sys_turn = ~has_sys & nonempty & (first == _TAGS.index("system"))
     hint = {"key": "messages"} if key == "messages" else {}
     otherwise = const(_hint_json("sharegpt", hint), n) if hint else pa.nulls(n, pa.string())

@@ -70,13 +70,13 @@ def parse_message(m: Any, turn: int, field: str = "messages", nulls_absent: bool
 
 def _parse_reasoning(m: dict, msg: dict, hints: dict, where: str) -> None:
     plain, alt = m.get("reasoning"), m.get("reasoning_content")
+    if (alt is not None or plain is not None) and msg["reasoning"] is not None:
+        raise RowError("unsupported content", f"reasoning parts and a reasoning key{where}")
     if alt is not None:
         msg["reasoning"] = expect_str(alt, "reasoning_content", where=where)
         if plain is not None:
             raise RowError("unsupported content", f"both 'reasoning' and 'reasoning_content'{where}")
     elif plain is not None:
-        if msg["reasoning"] is not None:
-            raise RowError("unsupported content", f"reasoning parts and 'reasoning'{where}")
         msg["reasoning"] = expect_str(plain, "reasoning", where=where)
         hints["reasoning_key"] = "reasoning"
 
@@ -137,7 +137,8 @@ def _parse_tool_calls(value: Any, hints: dict, where: str) -> list[dict]:
     for i, tc in enumerate(value):
         fn = tc.get("function") if isinstance(tc, dict) else None
         if not isinstance(fn, dict) or set(tc) - {"id", "type", "function"} or set(fn) - {"name", "arguments"}:
-            raise RowError("invalid tool call", f"call {i + 1}{where}: expected {{id, type, function: {{name, arguments}}}}")
+            shape = "{id, type, function: {name, arguments}}"
+            raise RowError("invalid tool call", f"call {i + 1}{where}: expected {shape}")
         name = expect_str(fn.get("name"), "function.name", where=f" of call {i + 1}{where}")
         args = fn.get("arguments")
         if args is not None and not isinstance(args, str):
@@ -201,12 +202,11 @@ def _has(layout: list, kind: str) -> bool:
 def _build_parts(msg: dict, hints: dict) -> list[dict] | None:
     """The content parts the source had, or None when the message no longer fits that layout."""
     layout, key = hints["parts"], hints.get("part_key", "text")
-    pieces = {"text": _pieces(msg["content"], layout, "text"), "reasoning": _pieces(msg["reasoning"], layout, "reasoning")}
-    calls = msg["tool_calls"] or []
+    pieces = {"text": _pieces(msg["content"], layout, "text"),
+              "reasoning": _pieces(msg["reasoning"], layout, "reasoning")}
     n_calls = sum(1 for k in layout if k == "tool_call")
-    if pieces["text"] is None or pieces["reasoning"] is None or n_calls != len(calls):
-        return None
-    if msg["tool_calls"] is not None and n_calls == 0:
+    calls = (msg["tool_calls"] or []) if n_calls else []  # without tool_call parts they stay in tool_calls
+    if pieces["text"] is None or pieces["reasoning"] is None or (n_calls and n_calls != len(calls)):
         return None
     if any(c["id"] is not None or c["type"] is not None for c in calls):
         return None

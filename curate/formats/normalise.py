@@ -30,6 +30,7 @@ JSON_CELLS = {
     "trl": ("prompt", "completion", "chosen", "rejected", "chosen_messages", "rejected_messages"),
     "text": (),
 }
+_OPTIONAL_CELLS = ("system", "tools", "history", "id")
 
 
 def file_key(file_rel: str) -> str:
@@ -45,8 +46,10 @@ def file_type(file_rel: str) -> str:
 
 
 def normalise(table: pa.Table, detection: Detection, *, file_rel: str, raw: pa.Array,
-              index: pa.Array) -> tuple[pa.Table, pa.Table]:
-    """(canonical table in SCHEMAS[kind] order plus ``raw``, rejects in REJECT_SCHEMA order)."""
+              index: pa.Array, exact: bool = False) -> tuple[pa.Table, pa.Table]:
+    """(canonical table in SCHEMAS[kind] order plus ``raw``, rejects in REJECT_SCHEMA order).
+
+    ``exact`` parses every row from ``raw`` (for a reader's loose batch, whose table lost the types)."""
     from curate.formats.fast import FAST  # imported here: fast imports the readers of this package
 
     raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
@@ -55,7 +58,7 @@ def normalise(table: pa.Table, detection: Detection, *, file_rel: str, raw: pa.A
     handled = np.zeros(len(table), dtype=bool)
     parts, positions = [], []
     fast = FAST.get(detection.format)
-    if fast is not None and ftype != "csv":
+    if fast is not None and ftype != "csv" and not exact:
         found = fast(table, kind)
         if found is not None:
             handled, fast_table = found
@@ -82,8 +85,11 @@ def _parse_slow(raw: pa.Array, slow: np.ndarray, detection: Detection, ftype: st
                 raise RowError("wrong type", f"record is {type(rec).__name__}, expected object")
             if ftype == "parquet":  # Parquet cannot tell an absent key from a null
                 rec = _strip_nulls(rec)
+            if ftype == "csv":  # an empty optional cell means "not given", not an empty system prompt
+                rec = {k: v for k, v in rec.items() if not (v == "" and k in _OPTIONAL_CELLS)}
             if ftype in ("csv", "parquet"):
                 rec = _decode_cells(rec, detection.format)
+            rec = _unwrap_curate_output(rec)
             own_id, rec = _own_id(rec)
             row = reader.parse(rec, detection.kind, ftype == "parquet")
             row["id"] = own_id
@@ -96,6 +102,23 @@ def _parse_slow(raw: pa.Array, slow: np.ndarray, detection: Detection, ftype: st
             bad_pos.append(pos)
             reasons.append(f"invalid JSON: {error}")
     return np.array(ok_pos, dtype=np.int64), rows, np.array(bad_pos, dtype=np.int64), reasons
+
+
+def _unwrap_curate_output(rec: dict) -> dict:
+    """A record of curate's own output (``extra`` JSON text + ``source`` provenance): put the unknown
+    fields and hints back at the top level and drop the provenance, so re-reading it restores the source."""
+    source, extra = rec.get("source"), rec.get("extra")
+    ours = isinstance(source, dict) and set(source) == {"file", "index", "format"}
+    if not ours or not isinstance(extra, (str, type(None))):
+        return rec
+    try:
+        fields = json.loads(extra) if extra else {}
+    except ValueError:
+        return rec
+    if not isinstance(fields, dict):
+        return rec
+    rest = {k: v for k, v in rec.items() if k not in ("source", "extra")}
+    return {**rest, **{k: v for k, v in fields.items() if k not in rest}}
 
 
 def _own_id(rec: dict) -> tuple[str | None, dict]:
@@ -165,8 +188,8 @@ def _assemble(parts, positions, kind, file_rel, raw, index, fmt) -> pa.Table:
     if not parts:
         return schema.append(pa.field(RAW, pa.large_string())).empty_table()
     names = [n for n in schema.names if n != "source"]
-    table = pa.concat_tables([p.select(names).cast(pa.schema([schema.field(n) if n != "id" else pa.field("id", pa.string())
-                                                                for n in names])) for p in parts])
+    target = pa.schema([pa.field("id", pa.string()) if n == "id" else schema.field(n) for n in names])
+    table = pa.concat_tables([p.select(names).cast(target) for p in parts])
     pos = np.concatenate(positions)
     order = np.argsort(pos, kind="stable")
     table = table.take(pa.array(order))

@@ -88,7 +88,8 @@ def build(row: dict, kind: str) -> tuple[dict, dict]:
     else:
         messages = row["messages"]
         n = hints.get("completion", 1)
-        if hints.get("standard") and len(messages) == 2 and _single(messages[:1], "user") and _single(messages[1:], "assistant"):
+        plain = len(messages) == 2 and _single(messages[:1], "user") and _single(messages[1:], "assistant")
+        if hints.get("standard") and plain:
             out = {"prompt": messages[0]["content"], "completion": messages[1]["content"]}
         elif not isinstance(n, int) or n > len(messages) or not messages:
             raise Unexpressible("a conversation without a completion in trl")
@@ -105,6 +106,7 @@ def _build_preference(row: dict, hints: dict) -> dict:
     if hints.get("implicit"):
         names = ("chosen_messages", "rejected_messages") if hints.get("keys") == "messages" else ("chosen", "rejected")
         return {names[0]: build_messages(prompt + chosen), names[1]: build_messages(prompt + rejected)}
-    if hints.get("standard") and _single(prompt, "user") and _single(chosen, "assistant") and _single(rejected, "assistant"):
+    plain = _single(prompt, "user") and _single(chosen, "assistant") and _single(rejected, "assistant")
+    if hints.get("standard") and plain:
         return {"prompt": prompt[0]["content"], "chosen": chosen[0]["content"], "rejected": rejected[0]["content"]}
     return {"prompt": build_messages(prompt), "chosen": build_messages(chosen), "rejected": build_messages(rejected)}

@@ -40,7 +40,8 @@ class Lines:
 class Parsed:
     table: pa.Table  # one row per good line, in order
     good: np.ndarray  # bool per line
-    rejects: list[tuple[int, str]]  # (line position, reason), every line not good
+    rejects: list[tuple[int, str]]  # (line position, reason): lines that are not JSON objects
+    loose: list[int]  # positions of valid JSON objects whose field types Arrow cannot fit in `table`
 
 
 # a failing run of at most this many lines is screened line by line with orjson instead of being
@@ -52,7 +53,7 @@ def parse_lines(lines: Lines) -> Parsed:
     """Parse every line; good lines land in `table` (aligned with `good`), the rest in `rejects`."""
     n = len(lines.starts)
     if n == 0:
-        return Parsed(pa.table({}), np.zeros(0, bool), [])
+        return Parsed(pa.table({}), np.zeros(0, bool), [], [])
     ctx = _Ctx(lines, np.arange(n))
     pieces: list[tuple[_Ctx, int, int, pa.Table]] = []
     bad: list[tuple[int, str]] = []
@@ -66,7 +67,11 @@ def parse_lines(lines: Lines) -> Parsed:
     good = np.zeros(n, bool)
     for piece_ctx, i, j, _ in pieces:
         good[piece_ctx.origin[i:j]] = True
-    return Parsed(table, good, sorted(bad))
+    # A type conflict is no reason to reject: content given as a string in one turn and as a list of
+    # parts in the next is valid chat data. Those lines go to the caller's loose path, and the format
+    # layer, which knows what a field may hold, decides.
+    loose = sorted(k for k, why in bad if why.startswith("type conflict"))
+    return Parsed(table, good, sorted(b for b in bad if not b[1].startswith("type conflict")), loose)
 
 
 def _concat_greedy(pieces, bad):

@@ -43,6 +43,9 @@ class ReadBatch:
     raw: pa.Array  # large_string: the original record as JSON text
     index: pa.Array  # int64: 0-based position of the record in the file
     rejects: pa.Table  # REJECT_SCHEMA: raw, source_index, stage ('read'|'parse'), reason
+    # True for records whose field types did not fit their block's Arrow schema: `table` holds them as
+    # CSV would (JSON text for nested values), and the format layer must parse them from `raw`
+    loose: bool = False
 
     @property
     def num_records(self) -> int:
@@ -146,9 +149,8 @@ def _read_jsonl(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
                     [(text(chunk), line0, "read",
                       f"{end.error}; line {line0 + 1} is cut, nothing after it could be read")]))
                 continue
-            batch, line0 = _jsonl_batch(file, chunk, line0)
-            if batch.num_records:
-                yield batch
+            batches, line0 = _jsonl_batch(file, chunk, line0)
+            yield from (b for b in batches if b.num_records)
     except OSError as err:
         yield file_failure(file, f"unreadable file: {err.strerror or err} after line {line0}")
         return
@@ -208,7 +210,7 @@ def _bad_utf8(buf: bytes | memoryview, starts: np.ndarray) -> dict[int, str]:
     return bad
 
 
-def _jsonl_batch(file: InputFile, chunk: bytes | memoryview, line0: int) -> tuple[ReadBatch, int]:
+def _jsonl_batch(file: InputFile, chunk: bytes | memoryview, line0: int) -> tuple[list[ReadBatch], int]:
     starts, ends = _split_lines(chunk)
     index = np.arange(line0, line0 + len(starts), dtype=np.int64)
     record = ~_blank(chunk, starts, ends)
@@ -218,21 +220,37 @@ def _jsonl_batch(file: InputFile, chunk: bytes | memoryview, line0: int) -> tupl
             record[k] = False
             rejects.append((k, "read", f"invalid UTF-8: line {index[k] + 1} {detail}"))
     rec = np.flatnonzero(record)
-    batch = _parse_block(file, chunk, starts[rec], ends[rec], index[rec], "line",
+    batches = _parse_block(file, chunk, starts[rec], ends[rec], index[rec], "line",
                          [(text(chunk[starts[k]:ends[k]]), int(index[k]), st, why)
                           for k, st, why in rejects])
-    return batch, line0 + len(starts)
+    return batches, line0 + len(starts)
 
 
-def _parse_block(file, buf, starts, ends, index, unit, extra_rejects) -> ReadBatch:
-    """Parse record spans of buf through the block path and assemble the batch."""
+def _parse_block(file, buf, starts, ends, index, unit, extra_rejects) -> list[ReadBatch]:
+    """Parse record spans of buf through the block path: the batch of the block, plus a loose batch
+    for records whose field types do not fit the block's Arrow schema."""
     parsed = parse_lines(Lines(buf, starts, ends, index, unit))
     good = parsed.good
     rows = extra_rejects + [(text(buf[starts[k]:ends[k]]), int(index[k]), "parse", why)
                             for k, why in parsed.rejects]
     rows.sort(key=lambda r: r[1])
-    return ReadBatch(file, parsed.table, _gather(buf, starts[good], ends[good]),
-                     pa.array(index[good], pa.int64()), rejects_table(rows))
+    batches = [ReadBatch(file, parsed.table, _gather(buf, starts[good], ends[good]),
+                         pa.array(index[good], pa.int64()), rejects_table(rows))]
+    if parsed.loose:
+        loose = np.array(parsed.loose, np.int64)
+        batches.append(ReadBatch(file, loose_table([bytes(buf[starts[k]:ends[k]]) for k in loose]),
+                                 _gather(buf, starts[loose], ends[loose]), pa.array(index[loose], pa.int64()),
+                                 rejects_table([]), loose=True))
+    return batches
+
+
+def loose_table(lines: list[bytes]) -> pa.Table:
+    """Records whose types Arrow cannot unify, as CSV would give them: string fields as they are, any
+    other value as its JSON text (the format layer parses JSON-in-text fields). Rare, so per row."""
+    rows = [{k: v if isinstance(v, str) or v is None else orjson.dumps(v).decode()
+             for k, v in orjson.loads(line).items()} for line in lines]
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return pa.table({n: pa.array([row.get(n) for row in rows], pa.string()) for n in names})
 
 
 # ---------------------------------------------------------------- JSON arrays
@@ -288,5 +306,5 @@ def _json_batches(file: InputFile, items: list, batch_bytes: int) -> Iterator[Re
         lens = np.fromiter((len(p) for p in parts), np.int64, len(parts))
         ends = np.cumsum(lens + 1) - 1
         starts = ends - lens
-        yield _parse_block(file, buf, starts, ends, np.array(keep, np.int64), "element", rejects)
+        yield from _parse_block(file, buf, starts, ends, np.array(keep, np.int64), "element", rejects)
         pos = stop

@@ -7,6 +7,7 @@ raised from the middle of a read.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,3 +147,42 @@ def line_chunks(path: Path, compression: str | None, batch_bytes: int,
         yield buf[:cut], False
     if buf[cut:]:
         yield buf[cut:], True
+
+
+class LineSafeReader(io.RawIOBase):
+    """A readable file over the decompressed bytes, for parsers that take a file object (CSV).
+
+    When the stream turns out truncated, the bytes after the last newline (a record the cut split)
+    are held back instead of being handed over as if the record were complete; `end.error` says why.
+    """
+
+    def __init__(self, path: Path, compression: str | None, end: StreamEnd):
+        super().__init__()
+        self._pieces = _whole_lines(byte_chunks(path, compression, end), end)
+        self._buf = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buf:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return 0
+            self._buf = memoryview(piece)
+        n = min(len(target), len(self._buf))
+        target[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def _whole_lines(pieces: Iterator[bytes], end: StreamEnd) -> Iterator[bytes]:
+    tail = b""
+    for piece in pieces:
+        data = tail + piece
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        if cut:
+            yield data[:cut]
+    if tail and end.error is None:
+        yield tail

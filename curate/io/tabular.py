@@ -5,6 +5,7 @@ A row's `raw` is the row as a JSON object, encoded for the whole batch at once b
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import numpy as np
@@ -13,6 +14,7 @@ import pyarrow as pa
 
 from curate.io.discover import InputFile
 from curate.io.readers import ReadBatch, empty_batch, file_failure, rejects_table, text
+from curate.io.streams import LineSafeReader, StreamEnd
 
 
 def rows_to_json(table: pa.Table) -> pa.Array:
@@ -124,16 +126,18 @@ def read_csv(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
 
     delimiter = "\t" if file.kind == "tsv" else ","
     events = _RowEvents()
+    end, head_end = StreamEnd(), StreamEnd()
     try:
-        names = _header(file, delimiter)
+        names = _header(file, delimiter, head_end)
         reader = pcsv.open_csv(
-            _stream(file),
+            _stream(file, end),
             read_options=pcsv.ReadOptions(use_threads=False, block_size=max(batch_bytes, 4096)),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                             invalid_row_handler=events),
             convert_options=pcsv.ConvertOptions(column_types={n: pa.large_binary() for n in names}))
     except (OSError, pa.ArrowException) as err:
-        yield file_failure(file, f"unreadable file: {_first_line(err)}")
+        if head_end.error or "Empty CSV file" not in str(err):  # an empty file has no records
+            yield file_failure(file, head_end.error or f"unreadable file: {_first_line(err)}")
         return
     state = _Numbering()
     while True:
@@ -143,22 +147,24 @@ def read_csv(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
             break
         except (OSError, pa.ArrowException) as err:
             yield from _flush(file, state, events)
-            yield file_failure(file, f"unreadable file: stopped after data row {state.rows - 1} "
-                                     f"({_first_line(err)})")
+            reason = end.error or f"unreadable file: {_first_line(err)}"
+            yield file_failure(file, f"{reason}; nothing after data row {state.rows - 1} could be read")
             return
         yield _csv_batch(file, pa.Table.from_batches([batch]), state, events)
     yield from _flush(file, state, events)
+    if end.error:
+        yield file_failure(file, f"{end.error}; nothing after data row {state.rows - 1} could be read")
 
 
-def _stream(file: InputFile):
-    return pa.input_stream(str(file.path), compression=file.compression)
+def _stream(file: InputFile, end: StreamEnd):
+    return io.BufferedReader(LineSafeReader(file.path, file.compression, end), 1 << 20)
 
 
-def _header(file: InputFile, delimiter: str) -> list[str]:
+def _header(file: InputFile, delimiter: str, end: StreamEnd) -> list[str]:
     """Column names, from a first small read (pyarrow needs them to type every column as text)."""
     import pyarrow.csv as pcsv
 
-    with _stream(file) as src:
+    with _stream(file, end) as src:
         reader = pcsv.open_csv(src, read_options=pcsv.ReadOptions(use_threads=False,
                                                                   block_size=1 << 16),
                                parse_options=pcsv.ParseOptions(delimiter=delimiter,

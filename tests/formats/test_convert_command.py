@@ -63,6 +63,9 @@ def test_parquet_output(tmp_path):
     table = pq.read_table(out)
     assert table.column_names == ["system", "conversations", "_curate"]
     assert table["conversations"][1].as_py()[0] == {"from": "human", "value": "hi"}
+    back = tmp_path / "back.jsonl"
+    assert runner.invoke(app, ["convert", str(out), "--to", "alpaca", "--out", str(back)]).exit_code == 0
+    assert read_jsonl(back) == ALPACA[:2]
 
 
 def test_bad_usage_and_unreadable_input_exit_2(tmp_path):
@@ -84,3 +87,15 @@ def test_help_texts():
     assert result.exit_code == 0
     for option in ("--to", "--out", "Target format", "losslessly"):
         assert option in result.output
+
+
+def test_tools_survive_parquet_in_either_spelling(tmp_path):
+    from formats_fixtures import OPENAI
+
+    records = [OPENAI[0], OPENAI[3]]  # tools as a list, and as JSON text
+    src = write_jsonl(tmp_path / "chat.jsonl", records)
+    mid, back = tmp_path / "chat.parquet", tmp_path / "back.jsonl"
+    assert runner.invoke(app, ["convert", str(src), "--to", "openai", "--out", str(mid)]).exit_code == 0
+    assert pq.read_table(mid).schema.field("tools").type == "string"
+    assert runner.invoke(app, ["convert", str(mid), "--to", "openai", "--out", str(back)]).exit_code == 0
+    assert read_jsonl(back) == records

@@ -77,3 +77,14 @@ def test_an_edited_tool_call_drops_the_original_wording_hint():
         assert "a@b.test" not in json.dumps(to_records(redacted, fmt)[0])
     unchanged, _ = to_records(canonical, "sharegpt")
     assert unchanged == [record]
+
+
+def test_reading_curate_output_again_restores_the_source_spelling():
+    _, canonical, _ = norm(ALPACA, "raw/a.jsonl")
+    table, _ = export(canonical, "openai")  # what `clean` writes: id, messages, extra, source, ...
+    rows = table.to_pylist()
+    _, again, rejects = norm(rows, "out/data/part-00000.jsonl")
+    assert rejects.num_rows == 0
+    back, _ = to_records(again, "alpaca")
+    # derived ids of the first read are now the records' own ids; everything else is the source record
+    assert [{k: v for k, v in r.items() if k != "id"} for r in back] == [{k: v for k, v in r.items() if k != "id"} for r in ALPACA]

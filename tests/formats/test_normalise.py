@@ -143,3 +143,10 @@ def test_vectorised_path_takes_the_common_rows():
     table = pa.Table.from_pylist(records)
     handled, _ = fast.FAST["alpaca"](table, "conversation")
     assert handled.tolist() == [True, True, True]
+
+
+def test_empty_optional_csv_cells_mean_not_given():
+    table = pa.table({"instruction": ["a"], "output": ["b"], "system": [""], "input": [""]})
+    raw = pa.array([json.dumps({"instruction": "a", "output": "b", "system": "", "input": ""})], pa.large_string())
+    canonical, _ = normalise(table, detect(table, "x.csv"), file_rel="x.csv", raw=raw, index=pa.array([0], pa.int64()))
+    assert rows(canonical)[0]["messages"] == [msg("user", "a"), msg("assistant", "b")]

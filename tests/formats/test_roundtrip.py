@@ -93,3 +93,32 @@ def test_alpaca_to_sharegpt_shape_and_hint():
                        "conversations": [{"from": "human", "value": "Translate to French:\n  Good  morning\n"},
                                          {"from": "gpt", "value": "Bonjour ☀️"}],
                        "_curate": {"alpaca": {"input_chars": 16}}}]
+
+
+EDGE = [
+    {"messages": [{"role": "user", "content": "q", "name": "alice"},
+                  {"role": "assistant", "content": "", "tool_calls": [{"id": "c", "type": "function",
+                                                                       "function": {"name": "f", "arguments": {"k": [1, 2]}}}]},
+                  {"role": "tool", "content": "r", "tool_call_id": "c"},
+                  {"role": "system", "content": "late system"}, {"role": "assistant", "content": "a"}]},
+    {"messages": [{"role": "system", "content": "s1"}, {"role": "system", "content": "s2"},
+                  {"role": "user", "content": [{"type": "text", "text": "hi"}], "meta": {"x": None}},
+                  {"role": "assistant", "content": [{"type": "text", "text": "yo"}],
+                   "tool_calls": [{"function": {"name": "g", "arguments": "not json"}}]}]},
+    {"messages": [{"role": "user", "content": "no content key next"}, {"role": "assistant", "tool_calls": []}]},
+    {"messages": [], "tools": "[]"},
+]
+
+
+@pytest.mark.parametrize("target", ["sharegpt", "openai", "trl"])
+def test_edge_openai_records_round_trip(target):
+    _, back, refused = round_trip(EDGE, target)
+    expected_refused = {3: "cannot express: a conversation without a completion in trl"} if target == "trl" else {}
+    assert refused == expected_refused
+    assert back == [r for i, r in enumerate(EDGE) if i not in refused]
+
+
+def test_reasoning_given_twice_is_rejected():
+    record = {"messages": [{"role": "assistant", "content": [{"type": "reasoning", "value": "a"}], "reasoning_content": "b"}]}
+    _, _, rejects = norm([record])
+    assert rejects["reason"].to_pylist() == ["unsupported content: reasoning parts and a reasoning key in turn 1"]

@@ -22,13 +22,14 @@ class Result:
     index: list[int]
     rejects: list[dict]
     batches: int
+    loose: list[tuple[int, str]]  # (index, raw) of records in loose batches (types Arrow could not fit)
 
 
 def collect(path: Path, *, batch_bytes: int = 32 << 20) -> Result:
     """Read one data file through discover + read_file, asserting every batch is well formed."""
     files, skipped = discover([path])
     assert skipped == [] and len(files) == 1
-    rows, raw, index, rejects, n = [], [], [], [], 0
+    rows, raw, index, rejects, loose, n = [], [], [], [], [], 0
     for batch in read_file(files[0], batch_bytes=batch_bytes):
         n += 1
         assert batch.file == files[0]
@@ -36,11 +37,14 @@ def collect(path: Path, *, batch_bytes: int = 32 << 20) -> Result:
         assert len(batch.raw) == len(batch.index) == batch.table.num_rows
         assert batch.rejects.schema == REJECT_SCHEMA
         batch.raw.validate(full=True)
+        rejects += batch.rejects.to_pylist()
+        if batch.loose:
+            loose += zip(batch.index.to_pylist(), batch.raw.to_pylist())
+            continue
         rows += batch.table.to_pylist()
         raw += batch.raw.to_pylist()
         index += batch.index.to_pylist()
-        rejects += batch.rejects.to_pylist()
-    return Result(rows, raw, index, rejects, n)
+    return Result(rows, raw, index, rejects, n, loose)
 
 
 def assert_aligned(res: Result) -> None:
@@ -53,6 +57,6 @@ def assert_aligned(res: Result) -> None:
 
 def assert_all_accounted(res: Result, n_records: int) -> None:
     """Every record appears exactly once: in the table or in rejects, never both, never twice."""
-    seen = res.index + [r["source_index"] for r in res.rejects if r["source_index"] >= 0]
+    seen = res.index + [i for i, _ in res.loose] + [r["source_index"] for r in res.rejects if r["source_index"] >= 0]
     assert sorted(seen) == list(range(n_records))
     assert res.index == sorted(res.index)

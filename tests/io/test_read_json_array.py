@@ -27,11 +27,10 @@ def test_array_of_records(write):
     assert res.rejects == [
         {"raw": '"a stray string"', "source_index": 2, "stage": "parse",
          "reason": "not a JSON object: element 2 is a string"},
-        {"raw": orjson.dumps(ALPACA[3]).decode(), "source_index": 3, "stage": "parse",
-         "reason": "type conflict: field 'output' is number, expected string"},
         {"raw": "null", "source_index": 4, "stage": "parse",
          "reason": "not a JSON object: element 4 is null"},
     ]
+    assert res.loose == [(3, orjson.dumps(ALPACA[3]).decode())]  # the format layer judges its number
     assert_aligned(res)
     assert_all_accounted(res, len(ALPACA))
 

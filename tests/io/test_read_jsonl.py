@@ -62,18 +62,14 @@ def test_bad_line_in_the_middle_keeps_its_neighbours(write):
     assert_all_accounted(res, 1000)
 
 
-def test_type_conflict_rejects_the_minority(write):
+def test_type_conflict_sends_the_minority_to_the_loose_batch(write):
     lines = [json.dumps({"instruction": f"q{i}", "output": f"a{i}"}) for i in range(300)]
     lines[0] = '{"instruction": "q0", "output": 17}'  # the odd one first: Arrow infers from it
     lines[200] = '{"instruction": "q200", "output": {"text": "x"}}'
     lines[250] = '{"instruction": "q250", "output": null}'  # null fits any type
     res = collect(write("c.jsonl", "\n".join(lines)))
-    assert res.rejects == [
-        {"raw": lines[0], "source_index": 0, "stage": "parse",
-         "reason": "type conflict: field 'output' is number, expected string"},
-        {"raw": lines[200], "source_index": 200, "stage": "parse",
-         "reason": "type conflict: field 'output' is object, expected string"},
-    ]
+    assert res.rejects == []
+    assert res.loose == [(0, lines[0]), (200, lines[200])]
     assert len(res.rows) == 298 and res.rows[248]["output"] is None
     assert_aligned(res)
     assert_all_accounted(res, 300)
@@ -84,17 +80,14 @@ def test_nested_type_conflict_names_the_path(write):
     rows = [{"id": i, "conversations": conv} for i in range(20)]
     rows[7] = {"id": 7, "conversations": [{"from": "human", "value": 5}]}
     res = collect(write("s.jsonl", "\n".join(json.dumps(r) for r in rows)))
-    assert [(r["source_index"], r["reason"]) for r in res.rejects] == [
-        (7, "type conflict: field 'conversations[].value' is number, expected string")]
+    assert res.rejects == [] and res.loose == [(7, json.dumps(rows[7]))]
     assert res.index == [i for i in range(20) if i != 7]
     assert_aligned(res)
 
 
 def test_mixed_array_inside_one_record(write):
     res = collect(write("x.jsonl", '{"a": [1, 2]}\n{"a": [1, "x"]}\n{"a": [3]}\n'))
-    assert res.rejects == [{"raw": '{"a": [1, "x"]}', "source_index": 1, "stage": "parse",
-                            "reason": "type conflict: field 'a[]' mixes number and string within "
-                                      "line 2"}]
+    assert res.rejects == [] and res.loose == [(1, '{"a": [1, "x"]}')]
     assert res.rows == [{"a": [1, 2]}, {"a": [3]}]
 
 
@@ -219,8 +212,7 @@ def test_bad_json_and_type_conflict_in_one_small_block(write):
     res = collect(write("x.jsonl", "\n".join(lines)))
     assert [(r["source_index"], r["reason"]) for r in res.rejects] == [
         (3, "invalid JSON: line 4 column 22: unexpected end of data"),
-        (5, "type conflict: field 'a' is number, expected string"),
         (8, "not a JSON object: line 9 is a string"),
     ]
-    assert res.index == [0, 1, 2, 4, 6, 7, 9]
+    assert res.index == [0, 1, 2, 4, 6, 7, 9] and res.loose == [(5, lines[5])]
     assert_aligned(res)

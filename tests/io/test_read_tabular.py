@@ -158,3 +158,23 @@ def test_every_format_reads_the_same_records(tmp_path, kind):
     assert res.rows == records and res.index == list(range(50)) and res.rejects == []
     assert [orjson.loads(r) for r in res.raw] == records
     assert_aligned(res)
+
+
+def test_truncated_gzip_csv_keeps_the_rows_before_the_cut(write):
+    data = "k,v\n" + "".join(f"{i},{'x' * 50}\n" for i in range(20000))
+    packed = gzip.compress(data.encode())
+    res = collect(write("t.csv.gz", packed[: len(packed) // 2]), batch_bytes=100_000)
+    kept = len(res.rows)
+    assert 0 < kept < 20000
+    assert [int(r["k"]) for r in res.rows] == list(range(kept))
+    assert all(r["v"] == "x" * 50 for r in res.rows)  # the cut row is not kept half-read
+    assert res.rejects == [{"raw": "", "source_index": -1, "stage": "read",
+                            "reason": "truncated file: gzip stream ended early; nothing after "
+                                      f"data row {kept - 1} could be read"}]
+
+
+def test_not_gzip_csv_and_empty_csv(write):
+    res = collect(write("n.csv.gz", "a,b\n1,2\n"))
+    assert res.rejects == [{"raw": "", "source_index": -1, "stage": "read",
+                            "reason": "unreadable file: not a gzip file"}]
+    assert collect(write("e.csv", "")).batches == 0

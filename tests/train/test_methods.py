@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM
+from safetensors.torch import load_file
+from transformers import AutoConfig, AutoModelForCausalLM
 from typer.testing import CliRunner
 
 import train
@@ -84,8 +85,8 @@ def test_dpo(world, tmp_path):
 def test_reward(world, tmp_path):
     result = train.reward(world["preferences"], world["reward_model"], tmp_path / "rm", max_steps=2, trl=SMALL)
     _finite(result.record, 2)
-    config = json.loads((tmp_path / "rm" / "config.json").read_text())
-    assert config["architectures"] == ["LlamaForSequenceClassification"] and config["num_labels"] == 1
+    config = AutoConfig.from_pretrained(tmp_path / "rm")
+    assert config.architectures == ["LlamaForSequenceClassification"] and config.num_labels == 1
 
 
 @pytest.mark.parametrize("algorithm", ["rloo", "grpo"])
@@ -97,20 +98,26 @@ def test_rlhf(world, tmp_path, algorithm):
     assert (tmp_path / algorithm / "model.safetensors").is_file()
 
 
-def test_fix_untrained_tokens_then_train(world, tmp_path):
+@pytest.mark.parametrize("lora", [False, True])
+def test_fix_untrained_tokens_then_train(world, tmp_path, lora):
     base = tmp_path / "base"
     model = AutoModelForCausalLM.from_pretrained(world["model"])
     with torch.no_grad():
-        model.get_input_embeddings().weight[[1, 2]] = 0
+        model.get_input_embeddings().weight[[1, 2]] = 0  # <|im_start|>, <|im_end|>
     model.save_pretrained(base)
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
         shutil.copy(world["plain_tok"] / name, base)
     result = train.sft(world["conversations"], base, tmp_path / "fixed", max_steps=1, fix_untrained_tokens=True,
-                       trl=SMALL)
+                       lora=lora, trl=SMALL)
     _finite(result.record, 1)
     assert result.record["untrained_tokens_fixed"] == ["<|im_end|>", "<|im_start|>"]
-    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "fixed").get_input_embeddings().weight
-    assert saved[1].abs().max() > 0 and saved[2].abs().max() > 0
+    if lora:  # the repaired rows travel in the adapter
+        tensors = load_file(tmp_path / "fixed" / "adapter_model.safetensors")
+        delta = tensors["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"]
+        assert tuple(delta.shape) == (2, 32) and delta.abs().min() > 0
+    else:
+        saved = AutoModelForCausalLM.from_pretrained(tmp_path / "fixed").get_input_embeddings().weight
+        assert saved[1].abs().max() > 0 and saved[2].abs().max() > 0
 
 
 def test_skip_checks_trains_on_tampered_data_and_records_it(world, tmp_path, capsys):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import secrets
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from curate.stages.base import GlobalStage
 from curate.stages.dedup import lsh, minhash_index as store
 from curate.stages.dedup.shingles import HASH_VERSION, band_hashes, permutations, signatures, text_shingles
 
+DEFAULT_SPILL = "curate-minhash-spill"  # under the system's temporary folder when spill_dir is unset
 Keep = Literal["first", "longest", "quality"]
 Verify = Literal["exact", "signature"]
 
@@ -65,7 +65,9 @@ class MinHashConfig:
         (0.01, 0.99), "(false positive, false negative) weights of the band/row choice; recall first."
     )
     against: Path | None = _opt(None, "A dataset curated before: rows near-duplicating its rows are removed.")
-    spill_dir: Path | None = _opt(None, "Folder for signature spill files (default: a temporary folder).")
+    spill_dir: Path | None = _opt(
+        None, "Folder for signature spill files, shared by all workers (default: <system temp>/curate-minhash-spill)."
+    )
 
     def __post_init__(self) -> None:
         checks = [
@@ -102,12 +104,13 @@ class MinHashDedup(GlobalStage):
         self.bands, self.rows = self.config.band_layout()
         self.band_columns = [f"minhash_b{i:02d}" for i in range(self.bands)]
         self._perms = permutations(self.config.num_perm, self.config.seed)
-        self._own_tmp = self.config.spill_dir is None
-        root = Path(tempfile.mkdtemp(prefix="curate-minhash-")) if self._own_tmp else Path(self.config.spill_dir)
+        # Worker processes may build their own stage object: the default folder is therefore one fixed
+        # place per machine (files have random names), not a temporary folder per object.
+        root = Path(self.config.spill_dir) if self.config.spill_dir else Path(tempfile.gettempdir()) / DEFAULT_SPILL
         self.spill = root / "near-dedup"
         self.spill.mkdir(parents=True, exist_ok=True)
         self._results: dict = {}
-        self._nodes_path = self.spill / "nodes.parquet"
+        self._nodes_path = self.spill / f"nodes-{secrets.token_hex(8)}.parquet"
 
     # -- parameters that make two signature sets comparable (checked by --against)
     def signature_params(self) -> dict:
@@ -194,8 +197,12 @@ class MinHashDedup(GlobalStage):
         return store.write_index(Path(out_dir), self.signature_params(), parts)
 
     def close(self) -> None:
-        """Remove this stage's spill files (and its temporary folder when it made one)."""
-        shutil.rmtree(self.spill.parent if self._own_tmp else self.spill, ignore_errors=True)
+        """Remove the spill files of the rows `decide` saw (call after `save_index`)."""
+        if self._nodes_path.exists():
+            shards = pl.scan_parquet(self._nodes_path).select(pl.col("minhash_shard").unique()).collect()
+            for shard in shards["minhash_shard"].to_list():
+                store.spill_file(self.spill, int(shard)).unlink(missing_ok=True)
+            self._nodes_path.unlink()
 
 
 def near_duplicates(

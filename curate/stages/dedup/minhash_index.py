@@ -37,6 +37,7 @@ def write_spill(path: Path, sigs: np.ndarray, shingles: np.ndarray | None, per_r
         offsets = np.zeros(len(per_row) + 1, np.int64)
         np.cumsum(per_row, out=offsets[1:])
         columns["shingles"] = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(shingles))
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     pq.write_table(pa.table(columns), tmp, compression="zstd", compression_level=1)
     tmp.replace(path)

