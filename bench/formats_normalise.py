@@ -2,7 +2,8 @@
 versus the per-row readers/writers.
 
 Builds in-memory batches (as the readers produce them) by repeating the LLaMA-Factory demo shapes, then
-times normalise on one core. Usage: python bench/formats_normalise.py [MB per shape, default 64]
+times normalise on one core. Times are CPU seconds of this process (time.process_time), so a busy shared
+machine does not distort them; wall time of the whole run is what /usr/bin/time reports. Usage: python bench/formats_normalise.py [MB per shape, default 64]
 Writes bench/results/formats_normalise.md.
 """
 
@@ -47,9 +48,9 @@ def timed(table, raw, rel, repeats=3) -> float:
     index = pa.array(range(len(table)), pa.int64())
     runs = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         normalise(table, det, file_rel=rel, raw=raw, index=index)
-        runs.append(time.perf_counter() - t0)
+        runs.append(time.process_time() - t0)
     return statistics.median(runs)
 
 
@@ -77,9 +78,9 @@ def main() -> None:
             saved = fast_export.openai_columns
             if not vectorised:
                 fast_export.openai_columns = lambda table: None
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             export(canonical, "openai")
-            speeds.append(nbytes / (time.perf_counter() - t0) / 1e6)
+            speeds.append(nbytes / (time.process_time() - t0) / 1e6)
             fast_export.openai_columns = saved
         lines.append(f"| {name} | {nbytes / 1e6:.0f} | {speeds[0]:.0f} | {speeds[1]:.0f} |")
         print(lines[-1], flush=True)

@@ -24,11 +24,11 @@ from typing import Callable
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.config import CleanConfig
 from curate.errors import UsageError
 from curate.io import manifest as manifest_io
+from curate.io import staging as staging_io
 from curate.io.conform import conform, dataset_schema
 from curate.io.writers import ShardWriter
 from curate.records import REJECT_SCHEMA
@@ -153,7 +153,7 @@ def _decide(stages, included: list[UnitResult], config: CleanConfig, progress: P
         if progress:
             progress(stage.name, 0, 0)
         paths = [p for r in included for p in r.keys.get(stage.name, [])]
-        keys = pl.scan_parquet(paths) if paths else None
+        keys = staging_io.scan(paths) if paths else None
         if keys is not None and decided.height:
             keys = keys.join(decided.lazy().select("order"), on="order", how="anti")
         drops = stage.decide(keys) if keys is not None else decided.clear().select("order", "id", "reason", "duplicate_of")
@@ -186,11 +186,11 @@ def _write(out: Path, results: list[UnitResult], kind: str, decided: pl.DataFram
     for r in results:
         read += r.rows
         for path in r.rejects:
-            table = pq.read_table(path, schema=REJECT_SCHEMA)
+            table = staging_io.read(path)
             reasons.update(_labels(table))
             rejects.write(table)
         for path in r.batches:
-            batch = pq.read_table(path)
+            batch = staging_io.read(path)
             if r.kind != kind:
                 rejected = _as_rejects(batch, "schema", pa.array(
                     [f"kind mismatch: file holds {r.kind} records, the dataset is {kind} "

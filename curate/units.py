@@ -20,10 +20,10 @@ from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.config import CleanConfig
 from curate.errors import CurateError
+from curate.io import staging as staging_io
 from curate.io.conform import used_paths
 from curate.io.writers import sha256_of
 from curate.records import REJECT_SCHEMA, SCHEMAS, derived_ids, file_key, kind_of
@@ -132,8 +132,7 @@ class _Unit:
             if self.report:
                 self.report(number)
         if self._rejects:
-            path = self.staging / "rejects.parquet"
-            pq.write_table(pa.concat_tables(self._rejects), path, compression="lz4")
+            path = staging_io.write(pa.concat_tables(self._rejects), self.staging / f"rejects{staging_io.SUFFIX}")
             self.result.rejects.append(str(path))
         return self.result
 
@@ -232,8 +231,7 @@ class _Unit:
             t0 = time.perf_counter()
             keys = stage.keys(batch)
             keys = keys.append_column("order", batch["order"]) if "order" not in keys.column_names else keys
-            path = self.staging / f"keys-{stage.name}-{tag}.parquet"
-            pq.write_table(keys, path, compression="lz4")
+            path = staging_io.write(keys, self.staging / f"keys-{stage.name}-{tag}{staging_io.SUFFIX}")
             self.result.keys.setdefault(stage.name, []).append(str(path))
             self.result.count(stage.name).seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -247,8 +245,7 @@ class _Unit:
         counts.seconds += time.perf_counter() - t0
         if staged.num_rows == 0:
             return
-        path = self.staging / f"batch-{tag}.parquet"
-        pq.write_table(staged, path, compression="lz4")
+        path = staging_io.write(staged, self.staging / f"batch-{tag}{staging_io.SUFFIX}")
         self.result.batches.append(str(path))
         self.result.schemas.append(staged.drop_columns(["order", "raw"]).schema)
         self.result.used |= used_paths(staged.drop_columns(["order", "raw"]))

@@ -57,13 +57,15 @@ def _read(file, summary: ConvertSummary) -> tuple[pa.Table | None, str | None]:
     from curate.io.readers import read_file
 
     batches = list(read_file(file))
-    first = next((b for b in batches if b.table.num_rows and b.table.num_columns), None)
+    usable = [b for b in batches if b.table.num_rows and b.table.num_columns]
+    first = next((b for b in usable if not getattr(b, "loose", False)), usable[0] if usable else None)
     detection = detect(first.table, file.rel) if first else None
     tables = []
     for b in batches:
         reader_rejects = b.rejects
         if detection is not None and b.table.num_rows:
-            canonical, schema_rejects = normalise(b.table, detection, file_rel=file.rel, raw=b.raw, index=b.index)
+            canonical, schema_rejects = normalise(b.table, detection, file_rel=file.rel, raw=b.raw, index=b.index,
+                                                  exact=getattr(b, "loose", False))
             tables.append(canonical)
             _add_rejects(summary, file.rel, schema_rejects)
         if detection is not None and reader_rejects.num_rows:

@@ -99,3 +99,14 @@ def test_tools_survive_parquet_in_either_spelling(tmp_path):
     assert pq.read_table(mid).schema.field("tools").type == "string"
     assert runner.invoke(app, ["convert", str(mid), "--to", "openai", "--out", str(back)]).exit_code == 0
     assert read_jsonl(back) == records
+
+
+def test_convert_api_summary(tmp_path):
+    from curate.formats import convert
+
+    src = write_jsonl(tmp_path / "mixed.jsonl", SHAREGPT)
+    summary = convert([src], "alpaca", tmp_path / "o.json")
+    assert (summary.converted, len(summary.rejects)) == (2, 2)
+    assert summary.files == [{"file": "mixed.jsonl", "format": "sharegpt", "kind": "conversation", "rows": 4}]
+    assert dict(summary.reasons) == {"cannot express: tool calls in alpaca": 2}
+    assert summary.rejects_path == tmp_path / "o.rejects.jsonl"

@@ -9,15 +9,23 @@ Decide: among rows with the same hash the first in input order is kept; the othe
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.records import Scope, text_view
 from curate.stages.base import GlobalStage
 
 
-def normalised(text: pl.Expr) -> pl.Expr:
-    return text.str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+def normalised(view: pa.Array) -> pl.Series:
+    """NFKC, case folded, whitespace runs collapsed, trimmed. NFKC runs only on rows that are not ASCII
+    (ASCII text is already in NFKC form), which is most rows and the costliest step."""
+    series = pl.Series("view", view)
+    non_ascii = np.flatnonzero(~pc.string_is_ascii(view).to_numpy(zero_copy_only=False))
+    if len(non_ascii):
+        series = series.scatter(non_ascii, series.gather(non_ascii).str.normalize("NFKC"))
+    return series.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 class ExactDedup(GlobalStage):
@@ -27,14 +35,12 @@ class ExactDedup(GlobalStage):
         self.scope = scope
 
     def keys(self, batch: pa.Table) -> pa.Table:
-        view = pl.Series("view", text_view(batch, self.scope))
-        frame = pl.DataFrame({"id": pl.Series(batch["id"].combine_chunks()), "view": view})
-        frame = frame.select(
-            "id",
-            normalised(pl.col("view")).hash(seed=0x5EED).alias("h1"),
-            normalised(pl.col("view")).hash(seed=0xC0FFEE).alias("h2"),
-        )
-        return frame.to_arrow()
+        text = normalised(text_view(batch, self.scope))
+        return pa.table({
+            "id": batch["id"],
+            "h1": text.hash(seed=0x5EED).to_arrow(),
+            "h2": text.hash(seed=0xC0FFEE).to_arrow(),
+        })
 
     def decide(self, keys: pl.LazyFrame) -> pl.DataFrame:
         """``keys`` has ``id``, ``order`` (input position), ``h1``, ``h2``."""

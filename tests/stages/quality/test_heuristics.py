@@ -2,7 +2,7 @@
 
 import polars as pl
 from quality_helpers import run, texts
-from text_docs import text_cases
+from text_docs import text_cases, unique_words
 
 from curate.stages.quality import QualityConfig, build_stages
 from curate.stages.quality.heuristics import TEXT_COLUMNS, text_signals
@@ -29,13 +29,13 @@ def test_signals_are_exact_on_a_small_text():
     assert row["quality_words"] == 11
     assert row["quality_stop_words"] == 2  # "the", "and" ("The" is not lower case)
     assert row["quality_hash_ratio"] == 1 / 15
-    assert row["quality_dup_para_frac"] == 1 / 3
+    assert row["quality_dup_para_frac"] == 0.0  # paragraphs: "The cat and the dog." and "The cat ... ..."
     assert row["quality_dup_line_frac"] == 1 / 3
     assert row["quality_dup_line_char_frac"] == len("The cat and the dog.") / len(text)
 
 
 def test_thresholds_change_the_decision():
-    text = "The cat sat on the mat and looked at the garden."
+    text = " ".join(unique_words(30)) + " the and."
     strict = text_rules(TextThresholds())
     loose = text_rules(TextThresholds(min_words=5, min_c4_sentences=1, max_short_line_ratio=1.0))
     frame = text_signals([text]).with_columns(text=pl.Series([text]))

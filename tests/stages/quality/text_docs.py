@@ -30,12 +30,12 @@ def _sentences(words: list[str], per: int = 8) -> str:
 
 LONG_PARAGRAPH = " ".join(BASE_LINES)
 STOPLESS = [  # sentences without any of Gopher's stop words
-    "Merchants sold wool, salt, wine, bread, cheese, olives, honey, spices, fish, meat.",
-    "Farmers brought apples, pears, plums, cherries, grapes, figs, nuts, melons, beans.",
-    "Painters made portraits, landscapes, murals, icons, frescoes, sketches, drawings, maps.",
-    "Sailors crossed seas, rivers, straits, channels, bays, lagoons, gulfs, oceans, lakes.",
-    "Builders raised walls, towers, gates, bridges, churches, houses, barns, mills, halls.",
-    "Children played games, sang songs, told stories, danced, laughed, ran, jumped, swam.",
+    "Merchants sold wool salt wine bread cheese olives honey spices fish meat.",
+    "Farmers brought apples pears plums cherries grapes figs nuts melons beans.",
+    "Painters made portraits landscapes murals icons frescoes sketches drawings maps.",
+    "Sailors crossed seas rivers straits channels bays lagoons gulfs oceans lakes.",
+    "Builders raised walls towers gates bridges churches houses barns mills halls.",
+    "Children played games sang songs told stories danced laughed ran jumped swam.",
 ]
 
 
@@ -43,10 +43,11 @@ def text_cases() -> list[tuple[str, str]]:
     """(expected reason, text) for every text rule reachable in the default order, plus a kept text."""
     lines, short = BASE_LINES, "Read more."
     filler = _sentences(unique_words(60))
-    list_lines = [f"Wonderful {w} landscapes {s} mountains." for w, s in zip(
-        ("northern", "southern", "eastern", "western", "central", "coastal", "alpine", "distant", "quiet",
-         "gentle", "golden", "silent", "hidden", "ancient", "rugged", "frozen", "sunny", "misty"),
-        ("and the", "with the", "to the", "of the", "and that", "with that") * 3)]
+    long_words = unique_words(54, 9)
+    list_lines = [f"{long_words[3 * i]} {long_words[3 * i + 1]} {stops} {long_words[3 * i + 2]}." for i, stops in
+                  enumerate(("and the", "with the", "to the", "of the", "and that", "with that") * 3)]
+    no_end = unique_words(72, 7)
+    two_letter = [chr(97 + i // 26) + chr(97 + i % 26) for i in range(80)]
     return [
         (None, BASE),
         ("gopher repetition: empty", ""),
@@ -58,11 +59,11 @@ def text_cases() -> list[tuple[str, str]]:
         ("gopher repetition: top 2-gram", " ".join(f"new york {w}" for w in unique_words(40))),
         ("gopher repetition: duplicate 5-grams",
          filler + " " + LONG_PARAGRAPH[:300] + " " + " ".join(unique_words(40, 7)) + " " + LONG_PARAGRAPH[:300]),
-        ("gopher: word count", "The cat sat on the mat and looked at the garden."),
-        ("gopher: mean word length", _sentences([w[:2] for w in unique_words(80)]) + " the and to of"),
+        ("gopher: word count", _sentences(unique_words(40)) + " the and"),
+        ("gopher: mean word length", _sentences(two_letter) + " the and to of"),
         ("gopher: mean word length", _sentences(unique_words(70, 12)) + " the and"),
         ("gopher: hashes", BASE + " " + " ".join(f"#{w}" for w in unique_words(20))),
-        ("gopher: ellipses", BASE.replace(",", "...").replace(".\n", "...\n") + "... ... ..."),
+        ("gopher: ellipses", BASE + " " + " ".join(f"{w}..." for w in unique_words(20))),
         ("gopher: bullet lines", "\n".join("- " + line for line in lines)),
         ("gopher: ellipsis lines", "\n".join(line[:-1] + "..." if i % 2 else line for i, line in enumerate(lines))),
         ("gopher: alphabetic words", BASE + " " + " ".join(str(1000 + i * 7) for i in range(60))),
@@ -71,7 +72,7 @@ def text_cases() -> list[tuple[str, str]]:
         ("c4: curly bracket", BASE + "\nUse the {name} field to store the value of the record."),
         ("c4: too few sentences", "\n".join(lines[:4]) + "\nA line without an end mark and with enough words here"),
         ("fineweb: line punctuation", " ".join(lines[:5]) + "\n" + "\n".join(
-            f"Notes about the {w} of the town and the people living there today" for w in WORDS[:9])),
+            " ".join(no_end[i:i + 8]) for i in range(0, 72, 8))),
         ("fineweb: short lines", BASE + "\n" + "\n".join(f"See the {w} map" for w in WORDS[:14])),
         ("fineweb: duplicate line characters", BASE + "\nRead more about the city here.\nRead more about the city here."),
         ("fineweb: list-like", "\n\n".join(list_lines)),
