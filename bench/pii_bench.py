@@ -70,7 +70,7 @@ def presidio_same_recognizers(texts: list[str]) -> list[list[tuple]]:
     from curate.stages.pii.recognizers import analyzer
 
     cfg = PiiConfig()
-    engine = analyzer(None, cfg.threshold)
+    engine = analyzer(None, cfg.threshold, reference=True)
     entities = list(cfg.pattern_entities())
     out = []
     for text in texts:

@@ -219,7 +219,7 @@ def _write(out: Path, results: list[UnitResult], kind: str, decided: pl.DataFram
     return {
         "schema_version": manifest_io.SCHEMA_VERSION,
         "kind": kind,
-        "format": config.format,
+        "format": "text" if kind == "text" else config.format,
         "created_by": manifest_io.tool_versions(),
         "config": config.to_json(),
         "inputs": [r.input_info() for r in results],

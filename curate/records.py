@@ -201,7 +201,7 @@ def map_texts(table: pa.Table, fn: Callable[[pa.Array], pa.Array]) -> pa.Table:
 
 
 def file_key(file_rel: str) -> str:
-    """A short stable key of an input file's relative path, the prefix of its derived row ids."""
+    """A short stable key of an input file's relative path: the prefix of its derived row ids."""
     import hashlib
 
-    return hashlib.blake2b(file_rel.encode("utf-8"), digest_size=4).hexdigest()
+    return hashlib.sha256(file_rel.encode("utf-8")).hexdigest()[:8]

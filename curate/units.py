@@ -259,7 +259,9 @@ def _export(batch: pa.Table, fmt: str) -> tuple[pa.Table, pa.Table]:
     with a ``reason`` column)."""
     from curate import formats
 
-    canonical_names = SCHEMAS[kind_of(batch.schema)].names
+    kind = kind_of(batch.schema)
+    canonical_names = SCHEMAS[kind].names
+    fmt = "text" if kind == "text" else fmt  # plain text has one shape in every format
     annotations = [c for c in batch.column_names if c not in canonical_names and c not in CARRIED]
     exported, rejects = formats.export(batch.select(canonical_names), fmt, hints=False)  # uniform training rows
     if rejects.num_rows:

@@ -230,3 +230,34 @@ def test_type_mixes_are_judged_by_the_format_not_the_reader(tmp_path):
     assert clean(mixed, "--out", tmp_path / "out2").exit_code == 0
     kept = pq.read_table(tmp_path / "out2" / "data").to_pylist()
     assert [m["content"] for m in kept[1]["messages"]] == ["hi", "hello"]
+
+
+def test_manifest_validates_against_its_schema(sample_out):
+    import jsonschema
+
+    out, _ = sample_out
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "manifest.json").read_text())
+    jsonschema.validate(json.loads((out / "manifest.json").read_text()), schema)
+    broken = json.loads((out / "manifest.json").read_text())
+    broken["shards"]["data"][0]["path"] = "../escape.parquet"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_text_kind_for_continued_pretraining(tmp_path):
+    src = write_jsonl(tmp_path / "in" / "web.jsonl", [{"text": "A page about rivers."}, {"text": "  "},
+                                                      {"text": "A page about rivers."}, {"text": "Mountains."}])
+    out = tmp_path / "out"
+    assert clean(src, "--out", out).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["kind"], manifest["format"]) == ("text", "text")
+    assert pq.read_table(out / "data").select(["id", "text"]).to_pylist() == [
+        {"id": manifest_id(src, 0), "text": "A page about rivers."}, {"id": manifest_id(src, 3), "text": "Mountains."}]
+    assert manifest["counts"]["rejects_by_reason"] == {"dedup/duplicate": 1, "validate/empty text": 1}
+
+
+def manifest_id(path: Path, index: int) -> str:
+    """The derived id of a record of a file given directly on the command line."""
+    from curate.records import file_key
+
+    return f"{file_key(path.name)}:{index}"

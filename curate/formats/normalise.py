@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from curate.formats import alpaca, openai, sharegpt, text, trl
 from curate.formats.common import RowError, dumps
 from curate.formats.detect import Detection
-from curate.records import MESSAGE_COLUMNS, MESSAGES, RAW, REJECT_SCHEMA, SCHEMAS, SOURCE, Kind, derived_ids
+from curate.records import MESSAGE_COLUMNS, MESSAGES, RAW, REJECT_SCHEMA, SCHEMAS, SOURCE, Kind, derived_ids, file_key
 
 READERS = {"alpaca": alpaca, "sharegpt": sharegpt, "openai": openai, "trl": trl, "text": text}
 # fields that CSV (and some Parquet) cells give as JSON text; for trl a cell that is not a JSON list stays a
@@ -31,11 +31,6 @@ JSON_CELLS = {
     "text": (),
 }
 _OPTIONAL_CELLS = ("system", "tools", "history", "id")
-
-
-def file_key(file_rel: str) -> str:
-    """Short stable hash of a file's relative path; derived ids are ``<file key>:<row index>``."""
-    return hashlib.sha256(file_rel.encode("utf-8")).hexdigest()[:8]
 
 
 def file_type(file_rel: str) -> str:
@@ -89,9 +84,11 @@ def _parse_slow(raw: pa.Array, slow: np.ndarray, detection: Detection, ftype: st
                 rec = {k: v for k, v in rec.items() if not (v == "" and k in _OPTIONAL_CELLS)}
             if ftype in ("csv", "parquet"):
                 rec = _decode_cells(rec, detection.format)
-            rec = _unwrap_curate_output(rec)
+            stored = ftype == "parquet"
+            if _is_curate_output(rec):  # written from Arrow like Parquet: nulls are absent keys, tools text
+                rec, stored = _unwrap_curate_output(_strip_nulls(rec)), True
             own_id, rec = _own_id(rec)
-            row = reader.parse(rec, detection.kind, ftype == "parquet")
+            row = reader.parse(rec, detection.kind, stored)
             row["id"] = own_id
             rows.append(row)
             ok_pos.append(pos)
@@ -104,19 +101,23 @@ def _parse_slow(raw: pa.Array, slow: np.ndarray, detection: Detection, ftype: st
     return np.array(ok_pos, dtype=np.int64), rows, np.array(bad_pos, dtype=np.int64), reasons
 
 
-def _unwrap_curate_output(rec: dict) -> dict:
-    """A record of curate's own output (``extra`` JSON text + ``source`` provenance): put the unknown
-    fields and hints back at the top level and drop the provenance, so re-reading it restores the source."""
+def _is_curate_output(rec: dict) -> bool:
+    """A record of curate's own output: ``source`` provenance and ``extra`` holding a JSON object text."""
     source, extra = rec.get("source"), rec.get("extra")
-    ours = isinstance(source, dict) and set(source) == {"file", "index", "format"}
-    if not ours or not isinstance(extra, (str, type(None))):
-        return rec
+    if not (isinstance(source, dict) and set(source) == {"file", "index", "format"}):
+        return False
+    if extra is None:
+        return True
     try:
-        fields = json.loads(extra) if extra else {}
+        return isinstance(extra, str) and isinstance(json.loads(extra), dict)
     except ValueError:
-        return rec
-    if not isinstance(fields, dict):
-        return rec
+        return False
+
+
+def _unwrap_curate_output(rec: dict) -> dict:
+    """Put the unknown fields and hints of curate's output back at the top level and drop the provenance,
+    so re-reading it restores the source record."""
+    fields = json.loads(rec["extra"]) if rec.get("extra") else {}
     rest = {k: v for k, v in rec.items() if k not in ("source", "extra")}
     return {**rest, **{k: v for k, v in fields.items() if k not in rest}}
 

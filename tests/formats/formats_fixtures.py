@@ -18,10 +18,11 @@ ALPACA = [
     {"instruction": "Continue", "input": "", "output": "Sure.", "history": [["hi", "hello"], ["how are you?", "fine"]]},
     {"instruction": "No input key", "output": "ok", "meta": {"source": "web", "score": 0.5}, "id": "a-3"},
     {"instruction": "", "input": "only input", "output": "x", "history": []},
+    {"instruction": "Weather tool available", "input": "", "output": "ok", "tools": TOOLS_TEXT},
 ]
 ALPACA_PREF = [
     {"instruction": "Pick one", "input": "a or b", "chosen": "a", "rejected": "b", "system": "S"},
-    {"instruction": "Again", "input": "", "chosen": "yes", "rejected": "no", "history": [["q", "r"]]},
+    {"instruction": "Again", "input": "", "chosen": "yes", "rejected": "no", "history": [["q", "r"]], "tools": TOOLS},
 ]
 SHAREGPT = [
     {"conversations": [{"from": "human", "value": "Weather in Paris?"},

@@ -23,7 +23,7 @@ def test_convert_all_records_exits_0(tmp_path):
     out = tmp_path / "out" / "chat.jsonl"
     result = runner.invoke(app, ["convert", str(src), "--to", "openai", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"converted 4 records from 1 files to openai: {out}\n  alpaca.jsonl: alpaca (conversation)\n"
+    assert result.output == f"converted 5 records from 1 files to openai: {out}\n  alpaca.jsonl: alpaca (conversation)\n"
     assert read_jsonl(out)[1] == {"messages": [
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
         {"role": "user", "content": "how are you?"}, {"role": "assistant", "content": "fine"},
@@ -110,3 +110,14 @@ def test_convert_api_summary(tmp_path):
     assert summary.files == [{"file": "mixed.jsonl", "format": "sharegpt", "kind": "conversation", "rows": 4}]
     assert dict(summary.reasons) == {"cannot express: tool calls in alpaca": 2}
     assert summary.rejects_path == tmp_path / "o.rejects.jsonl"
+
+
+def test_records_whose_types_arrow_cannot_unify_still_round_trip(tmp_path):
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    records = [{"messages": chat, "tools": [{"name": "f", "parameters": {"default": 1}}]},
+               {"messages": chat, "tools": [{"name": "g", "parameters": {"default": "one"}}]}]
+    src = write_jsonl(tmp_path / "tools.jsonl", records)
+    mid, back = tmp_path / "mid.jsonl", tmp_path / "back.jsonl"
+    assert runner.invoke(app, ["convert", str(src), "--to", "sharegpt", "--out", str(mid)]).exit_code == 0
+    assert runner.invoke(app, ["convert", str(mid), "--to", "openai", "--out", str(back)]).exit_code == 0
+    assert read_jsonl(back) == records

@@ -41,7 +41,7 @@ def test_openai_export_keeps_tools_as_json_text_and_can_drop_hints():
 def test_records_omit_derived_ids_and_keep_own_ones():
     _, canonical, _ = norm(ALPACA)
     records, _ = to_records(canonical, "alpaca")
-    assert [r.get("id") for r in records] == [None, None, "a-3", None]
+    assert [r.get("id") for r in records] == [None, None, "a-3", None, None]
 
 
 def _plain_rows(table):

@@ -15,7 +15,7 @@ def test_alpaca_rows_become_conversations_with_system_history_and_split_hints():
     assert canonical.schema.names == SCHEMAS["conversation"].names + ["raw"]
     got = rows(canonical)
     key = file_key("raw/alpaca.json")
-    assert [r["id"] for r in got] == [f"{key}:0", f"{key}:1", "a-3", f"{key}:3"]
+    assert [r["id"] for r in got] == [f"{key}:0", f"{key}:1", "a-3", f"{key}:3", f"{key}:4"]
     assert got[0]["messages"] == [msg("system", "Tu es poli."), msg("user", "Translate to French:\n  Good  morning\n"),
                                   msg("assistant", "Bonjour ☀️")]
     assert got[0]["extra"] == {"_curate": {"alpaca": {"input_chars": 16}}}

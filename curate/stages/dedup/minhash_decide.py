@@ -54,7 +54,7 @@ class Decision:
         nodes, sigs = store.load_signatures(locations, config.num_perm)
         shingles = None
         if config.verify == "exact":
-            def shingles(wanted: np.ndarray) -> pl.DataFrame:
+            def shingles(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 return store.load_shingles(locations.join(pl.DataFrame({"node": wanted}), on="node", how="semi"))
         verified, exact_checks = lsh.verify(
             pairs, sigs, nodes, threshold=config.threshold, margin=margin(config.threshold, config.num_perm),

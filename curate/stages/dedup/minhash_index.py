@@ -64,16 +64,14 @@ def load_signatures(locations: pl.DataFrame, num_perm: int) -> tuple[np.ndarray,
     return all_nodes[order], np.concatenate(blocks)[order]
 
 
-def load_shingles(locations: pl.DataFrame) -> pl.DataFrame:
-    """Unique (node, shingle) pairs of the nodes in ``locations``, read from the spill files."""
-    frames = []
+def load_shingles(locations: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(node, shingle hash) of every shingle of the nodes in ``locations``, read from the spill files."""
+    nodes, values = [np.empty(0, np.int64)], [np.empty(0, np.uint64)]
     for file, part_nodes, rows in _by_file(locations):
         lists = pq.read_table(file, columns=["shingles"])["shingles"].combine_chunks().take(pa.array(rows))
-        parents = pc.list_parent_indices(lists).to_numpy()
-        frames.append(pl.DataFrame({"node": part_nodes[parents], "shingle": lists.flatten().to_numpy()}))
-    if not frames:
-        return pl.DataFrame(schema={"node": pl.Int64, "shingle": pl.UInt64})
-    return pl.concat(frames).unique()
+        nodes.append(part_nodes[pc.list_parent_indices(lists).to_numpy()])
+        values.append(lists.flatten().to_numpy())
+    return np.concatenate(nodes), np.concatenate(values)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def keep_where(table: pa.Table, predicate: str) -> pa.Array:
     connection = duckdb.connect()
     try:
         connection.register("batch", table)
-        result = connection.execute(f"SELECT coalesce(({predicate}), false) AS keep FROM batch").fetch_arrow_table()
+        result = connection.sql(f"SELECT coalesce(({predicate}), false) AS keep FROM batch").to_arrow_table()
     except duckdb.Error as error:
         first_line = str(error).splitlines()[0]
         raise UsageError(f"--keep-where {predicate!r} is not a valid predicate over the annotation columns: "

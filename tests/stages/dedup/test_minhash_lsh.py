@@ -51,10 +51,19 @@ def test_verify_uses_exact_jaccard_only_near_the_threshold():
 
     def shingles(wanted):
         asked.append(wanted.tolist())
-        return pl.DataFrame({"node": [0, 0, 0, 0, 2, 2, 2, 2], "shingle": [1, 2, 3, 4, 1, 2, 3, 4]},
-                            schema={"node": pl.Int64, "shingle": pl.UInt64})  # fmt: skip
+        shift = np.uint64(1 << 30)  # values differ in their top bits: the comparison keeps those
+        node = np.array([0, 0, 0, 0, 0, 2, 2, 2, 2])
+        return node, np.array([1, 2, 3, 4, 4, 1, 2, 3, 4], np.uint64) * shift
 
     verified, checks = lsh.verify(pairs, sigs, nodes, threshold=0.6, margin=0.15, shingles=shingles, exact_below=None)
     # estimates: 0.75 (clear), 0.5 (within 0.15 of 0.6: exact → 1.0), 0.0 (clear)
     assert verified.rows() == [(0, 1, 0.75), (0, 2, 1.0)]
     assert checks == 1 and asked == [[0, 2]]
+
+
+def test_exact_jaccard_counts_sets_not_repeats():
+    values = {1: [5, 6, 7, 8, 8, 8], 2: [5, 6, 7, 9], 3: [], 4: [10, 11]}
+    node = np.array([n for n, v in values.items() for _ in v])
+    shingle = np.array([x for v in values.values() for x in v], np.uint64) << np.uint64(40)
+    got = lsh.exact_jaccard(np.array([1, 1, 3, 2]), np.array([2, 4, 3, 4]), lambda wanted: (node, shingle))
+    assert got.tolist() == [3 / 5, 0.0, 1.0, 0.0]
