@@ -16,7 +16,9 @@ PREVIEW_CHARS = 70
 
 
 def _preview(text: str | None) -> str:
-    text = (text or "").replace("\n", "\\n")
+    from curate.report.mask import mask  # personal data never reaches the terminal
+
+    text = mask(text or "").replace("\n", "\\n")
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
@@ -78,4 +80,4 @@ def inspect_inputs(inputs: list[Path], *, sample_rows: int = 2) -> Iterator[str]
             yield from samples
     for item in skipped:
         yield f"{item['file']}: skipped ({item['note']})"
-    yield f"{len(files)} files, {totals['records']} records, {totals['problems']} with problems"
+    yield f"{len(files)} file{'' if len(files) == 1 else 's'}, {totals['records']} records, {totals['problems']} with problems"

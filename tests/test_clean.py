@@ -261,3 +261,14 @@ def manifest_id(path: Path, index: int) -> str:
     from curate.records import file_key
 
     return f"{file_key(path.name)}:{index}"
+
+
+def test_inspect_reports_formats_problems_and_masked_samples():
+    result = runner.invoke(app, ["inspect", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "raw/sharegpt_chats.jsonl: sharegpt (conversation), 7 records, 2 with problems" in lines
+    assert "  problem parse/invalid JSON: 1" in lines
+    assert "raw/README.md: skipped (not a data file)" in lines
+    assert lines[-1] == "4 files, 25 records, 4 with problems"
+    assert "jane.doe@example.com" not in result.output and "555 0132" not in result.output

@@ -111,10 +111,10 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray, shingles: ShingleLookup) -> np.n
 
     Sets are compared on 40 bits of each shingle hash (a false match inside one pair of ~10^3 shingles
     has probability ~10^-6), which leaves 24 bits for the pair number in one sortable uint64 key."""
-    needed = np.unique(np.concatenate([a, b]))
+    needed = sorted_unique(np.concatenate([a, b]))
     node, value = shingles(needed)
     local = np.searchsorted(needed, node).astype(np.uint64)
-    keys = np.unique((local << _PAIR_SHIFT) | (value >> _DROP_BITS))  # unique shingles per node, sorted
+    keys = sorted_unique((local << _PAIR_SHIFT) | (value >> _DROP_BITS))  # unique shingles per node
     counts = np.bincount((keys >> _PAIR_SHIFT).astype(np.int64), minlength=len(needed))
     starts = np.zeros(len(needed), np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
@@ -130,6 +130,14 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray, shingles: ShingleLookup) -> np.n
         inter[sl] = np.bincount((same >> _PAIR_SHIFT).astype(np.int64), minlength=len(ia[sl]))
     union = counts[ia] + counts[ib] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+
+
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort and a mask: numpy 2's hash-based ``unique`` is slower here)."""
+    x = np.sort(x)
+    keep = np.ones(len(x), bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
 
 
 _PAIR_SHIFT, _DROP_BITS = np.uint64(40), np.uint64(24)
@@ -156,7 +164,7 @@ def components(verified: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"node": pl.Int64, "cluster": pl.Int64})
     a = verified["a"].to_numpy()
     b = verified["b"].to_numpy()
-    nodes = np.unique(np.concatenate([a, b]))
+    nodes = sorted_unique(np.concatenate([a, b]))
     ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     graph = coo_matrix((np.ones(len(a), np.int8), (ia, ib)), shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)

@@ -49,7 +49,7 @@ class Decision:
             bands = pl.concat([bands, self.index.bands(band_cols, self.first_old)])
         partitions = max(1, -(-(rows + (self.index.rows if self.index else 0)) // ROWS_PER_GROUP_BY))
         pairs = lsh.candidate_pairs(bands, band_cols, old_from=self.first_old, partitions=partitions)
-        needed = np.unique(np.concatenate([pairs["a"].to_numpy(), pairs["b"].to_numpy()]))
+        needed = lsh.sorted_unique(np.concatenate([pairs["a"].to_numpy(), pairs["b"].to_numpy()]))
         locations = self._locations(needed)
         nodes, sigs = store.load_signatures(locations, config.num_perm)
         shingles = None
