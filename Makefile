@@ -33,6 +33,7 @@ demo: setup-core
 	rm -rf out/sample
 	$(CURATE) clean sample_data/raw --out out/sample --to parquet
 	$(CURATE) verify out/sample
+	$(CURATE) sql out/sample "select stage, reason, count(*) as n from rejects group by all order by n desc"
 	@echo
 	@echo "Result: out/sample (data/ = training shards, rejects/ = every dropped record with its reason)"
 

@@ -5,8 +5,8 @@ defaults) vs datasketch's MinHash + MinHashLSH loop, on the same corpus, in one 
     .venv/bin/python bench/minhash_bench.py [--repeat 3]
 
 Each tool runs in its own process (2 workers each) from the same two JSONL files and writes the ids it
-removes; the parent measures whole-process wall time and peak RSS (sum over the process tree, sampled
-every 20 ms), then scores the removals against the truth at threshold 0.8:
+removes; the parent measures whole-process wall time, CPU time and peak memory (PSS summed over the
+process tree, sampled every 50 ms), then scores the removals against the truth at threshold 0.8:
 - recall: per true cluster (connected pairs with exact Jaccard >= 0.8) of k rows, k - 1 should go;
   recall = sum(min(removed in cluster, k - 1)) / sum(k - 1);
 - precision: share of removed rows that have some partner with exact Jaccard >= 0.6.
@@ -151,31 +151,35 @@ def run_datasketch(out: Path, work: Path) -> None:
 
 
 def measure(tool: str, out: Path) -> dict:
-    import psutil
+    """Run one tool in its own process; wall time, CPU time and peak memory of its whole process tree.
 
-    import resource
+    Memory is PSS (shared pages split between the processes sharing them) summed over the tree, so
+    forked workers are not counted twice; CPU is user + system, summed over every process seen."""
+    import psutil
 
     with tempfile.TemporaryDirectory(prefix=f"mh-{tool}-") as work:
         cmd = [sys.executable, __file__, "--tool", tool, "--out", str(out), "--work", work]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        root, peak = psutil.Process(proc.pid), 0
+        root, peak, cpu = psutil.Process(proc.pid), 0, {}
         while proc.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.02)
+            total = 0
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    with p.oneshot():
+                        total += p.memory_full_info().pss
+                        times = p.cpu_times()
+                        cpu[p.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+            time.sleep(0.05)
         wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise SystemExit(f"{tool} failed:\n{err[-3000:]}")
     info = json.loads(err.strip().splitlines()[-1]) if tool == "curate" else None
-    return {"wall": wall, "cpu": cpu, "rss": peak / 2**20, "info": info}
+    return {"wall": wall, "cpu": sum(cpu.values()), "rss": peak / 2**20, "info": info}
 
 
 def score(removed_ids: list[str], truth: pl.DataFrame, n_docs: int) -> dict:
@@ -241,9 +245,9 @@ def report(runs: dict, scores: dict, n_docs: int, truth: pl.DataFrame, repeat: i
         "",
         f"Truth: {truth.filter(pl.col('jaccard') >= THRESHOLD).height} pairs with exact Jaccard >= {THRESHOLD}; "
         f"median of {repeat} runs; CPU = user + system of the whole process tree; "
-        "RSS = peak sum over the process tree (sampled every 20 ms).",
+        "memory = peak PSS summed over the process tree (sampled every 50 ms).",
         "",
-        "| tool | wall s | wall vs datatrove | CPU s | CPU vs datatrove | peak RSS MiB | RSS vs datatrove "
+        "| tool | wall s | wall vs datatrove | CPU s | CPU vs datatrove | peak PSS MiB | PSS vs datatrove "
         "| removed | recall (>=0.8) | precision (partner >=0.6) | precision (partner >=0.8) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -200,16 +200,6 @@ TEMPLATES: dict[str, list[str]] = {
     "JWT": ["Authorization: Bearer {JWT}", "the token {JWT} expires too early", "Here is the JWT: {JWT}"],
     "PRIVATE_KEY": ["Here is my deploy key:\n{PRIVATE_KEY}\nwhy does ssh reject it?", "```\n{PRIVATE_KEY}\n```"],
 }
-NEGATIVES: dict[str, list[str]] = {
-    "version": ["v2.14.3", "1.0.0-rc.1", "3.11.4", "0.21.2", "v10.2.0", "2.2.366", "4.1.12.1"],
-    "date": ["2024-03-15", "15/03/2024", "03/15/2024", "2023-12-31T23:59:59Z", "2025.01.07", "March 15, 2024"],
-    "uuid": [],
-    "git_hash": [],
-    "hex_colour": ["#1a2b3c", "#ff5733", "#0f0", "#c0ffee", "#333333"],
-    "port": ["localhost:8080", "0.0.0.0:5432", "port 27017", ":3000", "127.0.0.1:6379"],
-    "price": ["$1,299.99", "€45.00", "USD 12,500", "$0.002 per token", "£3,450.50"],
-    "issue_number": ["#4821", "PR #12345", "issue 98765", "GH-2043", "JIRA-10234"],
-}
 NEG_TEMPLATES = [
     "Upgrading from {version} fixed it (released {date}).",
     "The run {uuid} failed on commit {git_hash}.",
@@ -236,12 +226,28 @@ FILLER = [
 
 
 def _negative(category: str, rng: random.Random) -> str:
+    """A random hard negative of ``category`` (random values, so nothing is learnt by repetition)."""
+    r = rng.randint
     if category == "uuid":
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
     if category == "git_hash":
         full = _rand(rng, "0123456789abcdef", 40)
         return full if rng.random() < 0.5 else full[:7]
-    return rng.choice(NEGATIVES[category])
+    if category == "version":
+        return rng.choice([f"v{r(0, 12)}.{r(0, 30)}.{r(0, 20)}", f"{r(0, 5)}.{r(0, 30)}.{r(0, 400)}", f"{r(1, 4)}.{r(0, 12)}.{r(0, 9)}-rc.{r(1, 5)}", f"{r(1, 9)}.{r(0, 9)}.{r(0, 20)}.{r(0, 9)}"])
+    if category == "date":
+        y, m, d = r(1990, 2030), r(1, 12), r(1, 28)
+        return rng.choice([f"{y}-{m:02d}-{d:02d}", f"{d:02d}/{m:02d}/{y}", f"{m:02d}/{d:02d}/{y}", f"{y}-{m:02d}-{d:02d}T{r(0, 23):02d}:{r(0, 59):02d}:{r(0, 59):02d}Z", f"{y}.{m:02d}.{d:02d}", f"March {d}, {y}"])
+    if category == "hex_colour":
+        return "#" + _rand(rng, "0123456789abcdef", rng.choice([3, 6]))
+    if category == "port":
+        port = rng.choice([80, 443, 3000, 5432, 6379, 8000, 8080, 27017, r(1024, 65535)])
+        return rng.choice([f"localhost:{port}", f"0.0.0.0:{port}", f"port {port}", f":{port}", f"127.0.0.1:{port}"])
+    if category == "price":
+        return rng.choice([f"${r(1, 9999):,}.{r(0, 99):02d}", f"€{r(1, 999)}.{r(0, 99):02d}", f"USD {r(1, 99999):,}", f"£{r(1, 9999):,}.{r(0, 99):02d}", f"${r(1, 9)}.{r(0, 999):03d} per token"])
+    if category == "issue_number":
+        return rng.choice([f"#{r(1, 99999)}", f"PR #{r(1, 99999)}", f"issue {r(1, 99999)}", f"GH-{r(1, 9999)}", f"JIRA-{r(1, 99999)}"])
+    raise KeyError(category)
 
 
 def _fill(template: str, rng: random.Random, value_for) -> tuple[str, list[tuple[int, int, str]]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import json
 import random
 import statistics
@@ -108,19 +109,20 @@ print(len(chats), "tokenised", total)
 """
 
 
-def run(program: str, out_dir: Path, tok_dir: Path) -> tuple[float, float, str]:
-    """Whole-process wall seconds and peak RSS (MiB) of one run."""
+def run(program: str, out_dir: Path, tok_dir: Path) -> tuple[float, float, float, str]:
+    """Whole-process wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one run."""
     wrapper = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, u.ru_maxrss / 1024, u.ru_utime + u.ru_stime, "
         "repr(p.stdout.strip() or p.stderr.strip()[-300:]))"
     )
     cmd = [sys.executable, "-c", wrapper, sys.executable, "-c", program, str(out_dir), str(tok_dir)]
     line = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}).stdout.strip()
-    wall, rss, output = line.split(" ", 2)
-    return float(wall), float(rss), output
+    wall, rss, cpu, output = line.split(" ", 3)
+    return float(wall), float(rss), float(cpu), output
 
 
 def main() -> None:
@@ -130,21 +132,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     tok_dir, out_dir = build(args.rows, args.template)
-    results: dict[str, list[tuple[float, float, str]]] = {"curate templates check": [], "transformers apply_chat_template": []}
+    results: dict[str, list[tuple[float, float, float, str]]] = {"curate templates check": [], "transformers apply_chat_template": []}
     for _ in range(args.repeat):  # interleaved, so both sides see the same machine load
         results["curate templates check"].append(run(OURS, out_dir, tok_dir))
         results["transformers apply_chat_template"].append(run(PEER, out_dir, tok_dir))
+    load = os.getloadavg()[0]
     lines = [f"# templates check: {args.rows} conversations, template {args.template}, median of {args.repeat}", "",
-             "| side | wall s | conv/s | peak RSS MiB | output |", "| --- | --- | --- | --- | --- |"]
+             "| side | wall s | conv/s | CPU s | conv per CPU s | peak RSS MiB | output |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     medians = {}
     for side, runs in results.items():
-        wall = statistics.median(r[0] for r in runs)
-        rss = statistics.median(r[1] for r in runs)
-        medians[side] = (wall, rss)
-        lines.append(f"| {side} | {wall:.2f} | {args.rows / wall:,.0f} | {rss:.0f} | {runs[-1][2]} |")
-    (ours_wall, ours_rss), (peer_wall, peer_rss) = medians.values()
-    lines += ["", f"wall time ratio curate/peer: {ours_wall / peer_wall:.2f}; peak RSS ratio: {ours_rss / peer_rss:.2f}",
-              f"(machine: {time.strftime('%Y-%m-%d')}, shared 2-core box)"]
+        wall, rss, cpu = (statistics.median(r[i] for r in runs) for i in range(3))
+        medians[side] = (wall, rss, cpu)
+        lines.append(f"| {side} | {wall:.1f} | {args.rows / wall:,.0f} | {cpu:.1f} | {args.rows / cpu:,.0f} | "
+                     f"{rss:.0f} | {runs[-1][3]} |")
+    (ours_wall, ours_rss, ours_cpu), (peer_wall, peer_rss, peer_cpu) = medians.values()
+    lines += ["", f"ratios curate/peer: wall time {ours_wall / peer_wall:.2f}, CPU time {ours_cpu / peer_cpu:.2f}, "
+              f"peak RSS {ours_rss / peer_rss:.2f}",
+              f"({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, 1-min load average at the end {load:.1f})"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

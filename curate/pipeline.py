@@ -69,12 +69,7 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     manifest = _write(final, results, kind, decided, config, progress)
 
     counts = manifest["counts"]
-    for r in results:
-        for name, stage_counts in r.counts.items():
-            counts["by_stage"].setdefault(name, StageCounts()).merge(stage_counts)
-    for name, stage_counts in decide_counts.items():
-        counts["by_stage"].setdefault(name, StageCounts()).merge(stage_counts)
-    counts["by_stage"] = {name: c.to_json() for name, c in counts["by_stage"].items()}
+    counts["by_stage"] = _stage_counts(results, kind, decide_counts)
     manifest["stages"].update(stage_info)
     manifest["seconds"] = round(time.perf_counter() - started, 3)
     manifest["resumed_units"] = sum(r.resumed for r in results)
@@ -127,6 +122,27 @@ def _publish(final: Path, out: Path, manifest: dict) -> None:
         shutil.rmtree(out / folder, ignore_errors=True)
         os.replace(final / folder, out / folder)
     manifest_io.write(out, manifest)
+
+
+def _stage_counts(results: list[UnitResult], kind: str, decided: dict[str, StageCounts]) -> dict:
+    """Rows in/out per stage in the order rows meet them: the map stages, then the choice of the
+    dataset's kind (files of another kind leave here), then the global stages."""
+    by_stage: dict[str, StageCounts] = {}
+    for r in results:
+        for name, stage_counts in r.counts.items():
+            if name not in decided:  # global stages time their keys in the map phase: merged below
+                by_stage.setdefault(name, StageCounts()).merge(stage_counts)
+    mapped = sum(r.counts["export"].rows_out for r in results if "export" in r.counts)
+    other = sum(r.counts["export"].rows_out for r in results if "export" in r.counts and r.kind != kind)
+    by_stage["kind"] = StageCounts(rows_in=mapped, rows_out=mapped - other)
+    if other:
+        by_stage["kind"].dropped["kind mismatch"] = other
+    for name, stage_counts in decided.items():
+        by_stage[name] = stage_counts
+        for r in results:
+            if name in r.counts:
+                by_stage[name].seconds += r.counts[name].seconds
+    return {name: c.to_json() for name, c in by_stage.items()}
 
 
 def _dataset_kind(results: list[UnitResult], config: CleanConfig) -> str:
@@ -192,7 +208,7 @@ def _write(out: Path, results: list[UnitResult], kind: str, decided: pl.DataFram
         for path in r.batches:
             batch = staging_io.read(path)
             if r.kind != kind:
-                rejected = _as_rejects(batch, "schema", pa.array(
+                rejected = _as_rejects(batch, "kind", pa.array(
                     [f"kind mismatch: file holds {r.kind} records, the dataset is {kind} "
                      f"(use --kind {r.kind} or clean the files separately)"] * batch.num_rows, pa.string()))
                 reasons.update(_labels(rejected))

@@ -1,7 +1,9 @@
-"""The map phase of one work unit (an input file): read → normalise → map stages → keys → export → stage.
+"""The map phase of one work unit: for each piece (a file or a span of one, see `curate.io.units`):
+read → normalise → map stages → keys → export → stage.
 
-Runs in a worker process. Everything it produces goes to Parquet files under the staging folder; what it
-returns (`UnitResult`) is small: paths, counts and schemas.
+Runs in a worker process. Everything it produces goes to Arrow files under the staging folder; what it
+returns (one `UnitResult` per piece) is small: paths, counts and schemas. `run_unit` adds completion
+records, so a rerun of an interrupted run redoes only the units that had not finished.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from curate.config import CleanConfig
 from curate.errors import CurateError
 from curate.io import staging as staging_io
 from curate.io.conform import used_paths
+from curate.io.units import Piece, WorkUnit
 from curate.io.writers import sha256_of
 from curate.records import REJECT_SCHEMA, SCHEMAS, derived_ids, file_key, kind_of
 from curate.stages.base import Annotator, Filter, StageCounts
 
-ORDER_BITS = 40  # row positions per unit; the unit index sits above them
+ORDER_BITS = 40  # record positions per file; the file's number among the inputs sits above them
 
 
 @lru_cache(maxsize=64)
@@ -42,8 +45,17 @@ def file_sha256(file) -> str:
     return _sha256_cached(file.path, stat.st_size, stat.st_mtime_ns)
 
 
+def piece_sha256(piece: Piece) -> str:
+    return piece.sha256 or file_sha256(piece.file)
+
+
 def unit_dir(staging: Path, index: int) -> Path:
     return staging / f"unit-{index:05d}"
+
+
+def record_path(staging: Path, index: int) -> Path:
+    """The completion record of a unit: written last, atomically, once all its staged files exist."""
+    return staging / f"unit-{index:05d}.done"
 
 
 def reason_label(reason: str | None) -> str:
@@ -53,6 +65,9 @@ def reason_label(reason: str | None) -> str:
 
 @dataclass
 class UnitResult:
+    """What the map phase made of one piece; `merge_results` joins the pieces of a file into one.
+    `index` is the file's number among the inputs (the high bits of `order`)."""
+
     index: int
     file: str
     bytes: int
@@ -68,7 +83,7 @@ class UnitResult:
     schemas: list[pa.Schema] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     key: str = ""
-    resumed: bool = False
+    resumed: int = 0  # work units reused from an interrupted run (counted on a unit's first piece)
 
     def input_info(self) -> dict:
         return {"file": self.file, "format": self.format, "kind": self.kind, "rows": self.rows,
@@ -105,32 +120,47 @@ def _batch_rejects(batch: pa.Table, stage: str, reasons) -> pa.Table:
     )
 
 
-class _Unit:
-    """State of one unit while it runs (kept out of the result so the result stays small)."""
+class _Piece:
+    """State of one piece while it runs (kept out of the result so the result stays small).
 
-    def __init__(self, index: int, file, config: CleanConfig, staging: Path, report: Callable[[int], None] | None):
+    A span of a split file gets the file's format from `detected` (found by the planner on the file's
+    first batch), so every span normalises exactly as a whole-file read would."""
+
+    def __init__(self, piece: Piece, config: CleanConfig, folder: Path, report: Callable[[int], None] | None,
+                 detected: tuple | None, batch_bytes: int):
         from curate.stages.assemble import global_stages, map_stages
 
-        self.file = file
+        self.piece = piece
+        self.file = piece.file
         self.config = config
-        self.staging = unit_dir(staging, index)
+        self.staging = folder
         self.staging.mkdir(parents=True, exist_ok=True)
         self.report = report
-        self.result = UnitResult(index, file.rel, file.size, file_sha256(file))
+        self.batch_bytes = batch_bytes
+        self.result = UnitResult(piece.number, self.file.rel, self.file.size, piece_sha256(piece))
         self.map_stages = map_stages(config)
         self.global_stages = global_stages(config)
-        self.key = file_key(file.rel)
-        self.detection = None
-        self.detect_error: str | None = None
+        self.key = file_key(self.file.rel)
+        self.detection, self.detect_error = detected or (None, None)
+        if self.detection is not None:
+            d = self.detection
+            self.result.format, self.result.kind, self.result.note = d.format, d.kind, d.note
+        elif self.detect_error is not None:
+            self.result.note = self.detect_error
         self._rejects: list[pa.Table] = []
+        self._held: tuple[str, pa.Table] | None = None  # (tag, exported rows) not staged yet
 
     def run(self) -> UnitResult:
         from curate.io.readers import read_file
 
-        for number, read in enumerate(read_file(self.file)):
+        batches = read_file(self.file, batch_bytes=self.batch_bytes, span=self.piece.span)
+        for number, read in enumerate(batches):
+            if not read.loose:
+                self._flush()
             self._process(number, read)
             if self.report:
                 self.report(number)
+        self._flush()
         if self._rejects:
             path = staging_io.write(pa.concat_tables(self._rejects), self.staging / f"rejects{staging_io.SUFFIX}")
             self.result.rejects.append(str(path))
@@ -245,6 +275,19 @@ class _Unit:
         counts.seconds += time.perf_counter() - t0
         if staged.num_rows == 0:
             return
+        if self._held is not None:  # `loose` rows of the held batch's chunk: merged back in file order
+            staged = pa.concat_tables([self._held[1], staged], promote_options="permissive").sort_by("order")
+            tag = self._held[0]
+        self._held = (tag, staged)
+
+    def _flush(self) -> None:
+        """Stage the held batch. A read chunk gives a batch and sometimes a `loose` batch of the records
+        whose types did not fit it; holding the first until the next one starts keeps data/ rows in input
+        order, and the staged batches the same whatever the work units."""
+        if self._held is None:
+            return
+        tag, staged = self._held
+        self._held = None
         path = staging_io.write(staged, self.staging / f"batch-{tag}{staging_io.SUFFIX}")
         self.result.batches.append(str(path))
         self.result.schemas.append(staged.drop_columns(["order", "raw"]).schema)
@@ -283,45 +326,66 @@ def _export(batch: pa.Table, fmt: str) -> tuple[pa.Table, pa.Table]:
     return pa.table(columns), refused_rows
 
 
-def process_unit(index: int, file, config: CleanConfig, staging: Path,
-                 report: Callable[[int], None] | None = None) -> UnitResult:
-    return _Unit(index, file, config, staging, report).run()
+def process_unit(unit: WorkUnit, config: CleanConfig, staging: Path,
+                 report: Callable[[int], None] | None = None) -> list[UnitResult]:
+    """The map phase of every piece of the unit, in order; one result per piece."""
+    folder = unit_dir(staging, unit.index)
+    return [_Piece(piece, config, folder / f"piece-{k:04d}", report, unit.detected.get(piece.number),
+                   unit.batch_bytes).run() for k, piece in enumerate(unit.pieces)]
 
 
-def unit_key(file, config: CleanConfig) -> str:
-    """What a unit's staged output depends on: the input's bytes and the options that shape the output."""
+def unit_key(unit: WorkUnit, config: CleanConfig) -> str:
+    """What a unit's staged output depends on: its pieces (file, bytes, span), the read batch size and
+    the options that shape the output."""
     digest = hashlib.sha256()
-    digest.update(file.rel.encode())
-    digest.update(file_sha256(file).encode())
-    digest.update(config_hash(config).encode())
+    digest.update(f"{config_hash(config)} {unit.batch_bytes}".encode())
+    for piece in unit.pieces:
+        span = piece.span and (piece.span.start, piece.span.stop, piece.span.first)
+        digest.update(f"\n{piece.number} {piece.file.rel} {piece_sha256(piece)} {span}".encode())
     return digest.hexdigest()
 
 
 def config_hash(config: CleanConfig) -> str:
     """Hash of the options that change what is written (not how many workers or which executor)."""
-    relevant = {k: v for k, v in config.to_json().items() if k not in ("workers", "executor", "ray_address")}
+    relevant = {k: v for k, v in config.to_json().items() if k not in NOT_IN_OUTPUT}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
-def run_unit(index: int, file, config: CleanConfig, staging: Path) -> UnitResult:
+NOT_IN_OUTPUT = ("workers", "executor", "ray_address", "unit_mb", "report")
+
+
+def run_unit(unit: WorkUnit, config: CleanConfig, staging: Path) -> list[UnitResult]:
     """`process_unit`, unless a completion record with the same key says it is already done.
 
     The record is written (atomically) only after every staged file of the unit is complete, so a unit
     killed half-way is simply redone, and a changed input or config never reuses stale output."""
-    key = unit_key(file, config)
-    record = staging / f"unit-{index:05d}.done"
+    key = unit_key(unit, config)
+    record = record_path(staging, unit.index)
     if record.is_file():
         try:
             done = pickle.loads(record.read_bytes())
-            if done.key == key and all(Path(p).is_file() for p in done.batches + done.rejects):
-                done.resumed = True
-                return done
+            results = [_rebase(r, lambda p: str(staging / p)) for r in done["results"]]
+            if done["key"] == key and all(Path(p).is_file() for r in results for p in r.batches + r.rejects):
+                results[0].resumed = 1
+                return results
         except Exception:  # an unreadable record is a unit to redo, not an error
             pass
-    shutil.rmtree(unit_dir(staging, index), ignore_errors=True)
-    result = process_unit(index, file, config, staging)
-    result.key = key
-    temp = record.with_suffix(".tmp")
-    temp.write_bytes(pickle.dumps(result))
+    record.unlink(missing_ok=True)
+    shutil.rmtree(unit_dir(staging, unit.index), ignore_errors=True)
+    results = process_unit(unit, config, staging)
+    # paths relative to the staging folder: a record stays valid wherever OUT is mounted
+    relative = [_rebase(r, lambda p: os.path.relpath(p, staging)) for r in results]
+    temp = record.with_name(f".{record.name}.tmp")
+    with open(temp, "wb") as fh:
+        pickle.dump({"key": key, "results": relative}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())  # the record must not outlive a crash that loses the files it vouches for
     os.replace(temp, record)
-    return result
+    return results
+
+
+def _rebase(result: UnitResult, move: Callable[[str], str]) -> UnitResult:
+    from dataclasses import replace
+
+    return replace(result, batches=[move(p) for p in result.batches], rejects=[move(p) for p in result.rejects],
+                   keys={name: [move(p) for p in paths] for name, paths in result.keys.items()})

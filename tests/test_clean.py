@@ -153,6 +153,9 @@ def test_mixed_kinds_keep_the_majority_and_reject_the_rest_with_a_hint(tmp_path)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "conversation"
     [reject] = pq.read_table(out / "rejects").to_pylist()
+    assert reject["stage"] == "kind"
+    assert manifest["counts"]["by_stage"]["kind"] == {"rows_in": 3, "rows_out": 2, "dropped": {"kind mismatch": 1},
+                                                      "seconds": 0.0}
     assert reject["reason"] == ("kind mismatch: file holds preference records, the dataset is conversation "
                                 "(use --kind preference or clean the files separately)")
     pref_out = tmp_path / "pref"

@@ -12,8 +12,9 @@ the template contains (`curate.templates.registry.template_markup`) when it is o
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from curate.errors import CheckFailed
 
@@ -31,9 +32,22 @@ class UntrainedTokens:
         return ", ".join(f"{text} ({self.reason[i]})" for i, text in sorted(self.tokens.items()))
 
 
+@contextmanager
+def full_weights(params: list[Any], modify: bool = False) -> Iterator[None]:
+    """Under DeepSpeed ZeRO-3 a loaded model's weights are partitioned (empty here): gather them."""
+    if not any(hasattr(p, "ds_id") for p in params):
+        yield
+        return
+    import deepspeed
+
+    with deepspeed.zero.GatheredParameters(params, modifier_rank=0 if modify else None):
+        yield
+
+
 def check_vocabulary(model: Any, tokenizer: Any, model_dir: str) -> None:
     """Refuse a tokenizer whose ids do not fit the model's embedding matrix."""
-    rows = model.get_input_embeddings().weight.shape[0]
+    weight = model.get_input_embeddings().weight
+    rows = getattr(weight, "ds_shape", weight.shape)[0]
     if len(tokenizer) > rows:
         raise CheckFailed(
             f"tokenizer has {len(tokenizer)} tokens but the model {model_dir} has {rows} embedding rows",
@@ -113,7 +127,8 @@ def preflight(model: Any, tokenizer: Any, template: str, model_dir: str, *, fix:
               warn: Any = None) -> UntrainedTokens:
     """Vocabulary check, then untrained template tokens: refuse (`CheckFailed`) or, with ``fix``, repair."""
     check_vocabulary(model, tokenizer, model_dir)
-    untrained = find_untrained(model, template_token_ids(tokenizer, template))
+    with full_weights(_matrices(model)):
+        untrained = find_untrained(model, template_token_ids(tokenizer, template))
     if not untrained.tokens:
         return untrained
     if not fix:
@@ -123,7 +138,8 @@ def preflight(model: Any, tokenizer: Any, template: str, model_dir: str, *, fix:
             hint="pass --fix-untrained-tokens to initialise them from the mean of the trained rows, "
                  "or train from the matching instruct model",
         )
-    fix_untrained(model, untrained)
+    with full_weights(_matrices(model), modify=True):
+        fix_untrained(model, untrained)
     if warn is not None:
         warn(f"--fix-untrained-tokens: initialised {untrained.names()} from the mean of the trained rows")
     return untrained

@@ -81,6 +81,26 @@ def _trainer(method: Method, options: TrainOptions, setup: Setup) -> tuple[Any, 
     return build_rlhf(setup, options.algorithm, reward_model, reward_tokenizer), None
 
 
+def _record(method: Method, options: TrainOptions, curated: Any, verdict: Any, loss_path: str | None,
+            fixed: dict[int, str], args: Any, metrics: dict) -> dict:
+    """curate_train.json: what was trained on what, with which template verdict, and how it went."""
+    return {
+        "method": method if method != "rlhf" else f"rlhf ({options.algorithm})",
+        "model": str(options.model),
+        "adapter": bool(options.lora),
+        "qlora": bool(options.qlora),
+        "data": {"path": str(options.data), "kind": curated.kind, "rows": curated.rows,
+                 "manifest_sha256": curated.manifest_sha256},
+        "template": verdict.to_json(),
+        "loss_on": loss_path,
+        "checks_overridden": curated.skipped,
+        "untrained_tokens_fixed": sorted(fixed.values()),
+        "reward_model": str(options.reward_model) if options.reward_model else None,
+        "trl_config": type(args).__name__,
+        "metrics": metrics,
+    }
+
+
 def run(method: Method, options: TrainOptions, *, warn: Warn = warn_stderr) -> TrainResult:
     """Check, train and save; raise a `curate.errors.CurateError` subclass when the run is refused."""
     if method == "rlhf":
@@ -106,26 +126,12 @@ def run(method: Method, options: TrainOptions, *, warn: Warn = warn_stderr) -> T
 
     output = trainer.train()
     metrics = _metrics(trainer, output)
-    options.output_dir.mkdir(parents=True, exist_ok=True)
-    trainer.save_model(str(options.output_dir))
-    tokenizer.chat_template = template  # exactly the template the data was rendered with
-    tokenizer.save_pretrained(str(options.output_dir))
-    record = {
-        "method": method if method != "rlhf" else f"rlhf ({options.algorithm})",
-        "model": str(options.model),
-        "adapter": bool(options.lora),
-        "qlora": bool(options.qlora),
-        "data": {"path": str(options.data), "kind": curated.kind, "rows": curated.rows,
-                 "manifest_sha256": curated.manifest_sha256},
-        "template": verdict.to_json(),
-        "loss_on": loss_path,
-        "checks_overridden": curated.skipped,
-        "untrained_tokens_fixed": sorted(untrained.tokens.values()),
-        "reward_model": str(options.reward_model) if options.reward_model else None,
-        "trl_config": type(args).__name__,
-        "metrics": metrics,
-    }
-    (options.output_dir / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    trainer.save_model(str(options.output_dir))  # every rank takes part (gathers ZeRO-3/FSDP shards)
+    record = _record(method, options, curated, verdict, loss_path, untrained.tokens, args, metrics)
+    if trainer.is_world_process_zero():
+        tokenizer.chat_template = template  # exactly the template the data was rendered with
+        tokenizer.save_pretrained(str(options.output_dir))
+        (options.output_dir / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if not all(math.isfinite(x) for x in metrics["losses"]):
         warn(f"the loss was not finite at some step: {metrics['losses'][-5:]}")
     return TrainResult(options.output_dir, metrics, record)

@@ -53,8 +53,22 @@ class ReadBatch:
         return self.table.num_rows + self.rejects.num_rows
 
 
-def read_file(file: InputFile, *, batch_bytes: int = 32 << 20) -> Iterator[ReadBatch]:
-    """Stream the file in batches of about `batch_bytes` of input. Blank lines are not records."""
+@dataclass(frozen=True)
+class Span:
+    """Part of a file that one work unit reads: bytes [start, stop) of plain JSON Lines (both on chunk
+    boundaries, see `curate.io.units`) or row groups [start, stop) of Parquet. `first` is the file
+    position of the span's first record (its line or row number), so `index` stays the file's own."""
+
+    start: int
+    stop: int
+    first: int
+
+
+def read_file(file: InputFile, *, batch_bytes: int = 32 << 20, span: Span | None = None) -> Iterator[ReadBatch]:
+    """Stream the file (or one `span` of it) in batches of about `batch_bytes` of input. Blank lines
+    are not records. A span's batches are exactly the whole file's batches of that span."""
+    if span is not None and (file.kind not in ("jsonl", "parquet") or file.compression):
+        raise ValueError(f"{file.rel}: only plain JSON Lines and Parquet files are read by spans")
     try:
         with open(file.path, "rb"):
             pass
@@ -62,14 +76,14 @@ def read_file(file: InputFile, *, batch_bytes: int = 32 << 20) -> Iterator[ReadB
         raise InputError(f"cannot open {file.rel}: {err.strerror or err}",
                          hint="check that the file exists and is readable") from None
     if file.kind == "jsonl":
-        yield from _read_jsonl(file, batch_bytes)
+        yield from _read_jsonl(file, batch_bytes, span)
     elif file.kind == "json":
         yield from _read_json_array(file, batch_bytes)
     else:
         from curate.io import tabular
 
         if file.kind == "parquet":
-            yield from tabular.read_parquet(file, batch_bytes)
+            yield from tabular.read_parquet(file, batch_bytes, span)
         else:
             yield from tabular.read_csv(file, batch_bytes)
 
@@ -137,12 +151,13 @@ def _gather(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray) -> pa
 # ---------------------------------------------------------------- JSON Lines
 
 
-def _read_jsonl(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
+def _read_jsonl(file: InputFile, batch_bytes: int, span: Span | None) -> Iterator[ReadBatch]:
     end = StreamEnd()
-    line0 = 0
+    line0 = span.first if span else 0
+    byte_range = (span.start, span.stop) if span else None
     cut_tail = False
     try:
-        for chunk, is_tail in line_chunks(file.path, file.compression, batch_bytes, end):
+        for chunk, is_tail in line_chunks(file.path, file.compression, batch_bytes, end, byte_range):
             if is_tail and end.error:
                 cut_tail = True
                 yield empty_batch(file, rejects_table(

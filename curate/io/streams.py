@@ -23,10 +23,22 @@ class StreamEnd:
     error: str | None = None
 
 
-def byte_chunks(path: Path, compression: str | None, end: StreamEnd) -> Iterator[bytes]:
-    """Decompressed bytes of the file, in pieces; a truncated/corrupt stream sets `end.error`."""
+def byte_chunks(path: Path, compression: str | None, end: StreamEnd,
+                byte_range: tuple[int, int] | None = None) -> Iterator[bytes]:
+    """Decompressed bytes of the file, in pieces; a truncated/corrupt stream sets `end.error`.
+
+    `byte_range` (start, stop) reads only those bytes of an uncompressed file (a work unit's span)."""
     with open(path, "rb") as fh:
-        if compression is None:
+        if byte_range is not None:
+            if compression is not None:
+                raise ValueError("a compressed stream cannot be read from a byte offset")
+            start, stop = byte_range
+            fh.seek(start)
+            left = stop - start
+            while left > 0 and (piece := fh.read(min(_READ, left))):
+                left -= len(piece)
+                yield piece
+        elif compression is None:
             while piece := fh.read(_READ):
                 yield piece
         elif compression == "gzip":
@@ -102,17 +114,23 @@ def peek(path: Path, compression: str | None, limit: int) -> tuple[bytes, bool]:
     return bytes(buf), end.error is None
 
 
-def line_chunks(path: Path, compression: str | None, batch_bytes: int,
-                end: StreamEnd) -> Iterator[tuple[bytes | memoryview, bool]]:
+def line_chunks(path: Path, compression: str | None, batch_bytes: int, end: StreamEnd,
+                byte_range: tuple[int, int] | None = None) -> Iterator[tuple[bytes | memoryview, bool]]:
     """Chunks of about `batch_bytes` that end on a line boundary; a UTF-8 BOM at the start is dropped.
 
     Yields (chunk, is_tail): is_tail marks the bytes after the last newline once the stream ended;
     when `end.error` is set afterwards those bytes are the record the truncation cut.
+
+    A chunk ends at the last newline within `batch_bytes` of its start (or at the first one after, for
+    a longer line), so chunks depend only on where reading starts: reading a `byte_range` that starts
+    and stops at chunk boundaries of the whole file (see `curate.io.units.jsonl_spans`) yields exactly
+    the whole file's chunks of that range.
     """
     pending: list[bytes] = []
     size = 0
-    head: bytes | None = b""  # the first bytes, held back until a BOM can be told apart
-    for piece in byte_chunks(path, compression, end):
+    # the first bytes, held back until a BOM can be told apart (only at the start of the file)
+    head: bytes | None = b"" if byte_range is None or byte_range[0] == 0 else None
+    for piece in byte_chunks(path, compression, end, byte_range):
         if head is not None:
             head += piece
             if len(head) < 3:

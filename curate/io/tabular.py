@@ -13,7 +13,7 @@ import orjson
 import pyarrow as pa
 
 from curate.io.discover import InputFile
-from curate.io.readers import ReadBatch, empty_batch, file_failure, rejects_table, text
+from curate.io.readers import ReadBatch, Span, empty_batch, file_failure, rejects_table, text
 from curate.io.streams import LineSafeReader, StreamEnd
 
 
@@ -58,11 +58,11 @@ def _jsonable(value):
 # ---------------------------------------------------------------- Parquet
 
 
-def read_parquet(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
+def read_parquet(file: InputFile, batch_bytes: int, span: Span | None = None) -> Iterator[ReadBatch]:
     """Row batches of about batch_bytes (uncompressed), row group by row group; `index` is the row.
 
     A row group that cannot be decoded becomes one reject row (source_index -1) naming its rows; the
-    row groups around it are still read.
+    row groups around it are still read. A `span` reads row groups [start, stop), from row `first`.
     """
     import pyarrow.parquet as pq
 
@@ -73,8 +73,10 @@ def read_parquet(file: InputFile, batch_bytes: int) -> Iterator[ReadBatch]:
     except (OSError, pa.ArrowException) as err:
         yield file_failure(file, f"unreadable file: {_first_line(err)}")
         return
-    pos = 0
+    pos = span.first if span else 0
     for g, group in enumerate(groups):
+        if span and not span.start <= g < span.stop:
+            continue
         per_row = max(group.total_byte_size, 1) / max(group.num_rows, 1)
         end = pos + group.num_rows
         try:

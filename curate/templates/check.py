@@ -67,6 +67,7 @@ def check_dataset(
         _injection_note(report, ctx, table, text)
         run = check_conversations if kind == "conversation" else check_preferences
         lengths = run(table, ctx, report)
+    report.token_lengths = lengths
     report.lengths = length_stats(lengths, max_length)
     report.seconds = time.perf_counter() - started
     return report

@@ -16,6 +16,7 @@ import numpy as np
 Severity = Literal["error", "note"]
 Scope = Literal["row", "dataset"]
 EXAMPLES = 5
+ROW_COUNTED = ("template injects text", "markup not single tokens")  # dataset-level, counted in rows
 
 # check name -> (severity, scope, what it means)
 CHECKS: dict[str, tuple[Severity, Scope, str]] = {
@@ -73,6 +74,26 @@ class TemplateReport:
     row_problems: list[tuple[str, str]] = field(default_factory=list)
     lengths: dict = field(default_factory=dict)
     seconds: float = 0.0
+
+    token_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+
+    def merge(self, other: "TemplateReport") -> "TemplateReport":
+        """Combine the reports of two parts of one dataset (shards checked one by one)."""
+        merged = TemplateReport(self.tokenizer, self.kind, self.rows + other.rows, self.max_length, self.fingerprint)
+        for report in (self, other):
+            for finding in report.findings.values():
+                # counts of rows add up; a finding about the template itself is counted once
+                template_wide = finding.scope == "dataset" and finding.check not in ROW_COUNTED
+                seen = merged.findings.get(finding.check)
+                count = finding.count if not template_wide else max(0, finding.count - (seen.count if seen else 0))
+                merged.add(finding.check, None, finding.detail, count=count)
+                target = merged.findings[finding.check]
+                target.examples.extend(finding.examples[: EXAMPLES - len(target.examples)])
+            merged.row_problems.extend(report.row_problems)
+        merged.token_lengths = np.concatenate([self.token_lengths, other.token_lengths])
+        merged.lengths = length_stats(merged.token_lengths, self.max_length)
+        merged.seconds = self.seconds + other.seconds
+        return merged
 
     def add(self, check: str, row_id: str | None = None, detail: str | None = None, count: int = 1) -> None:
         finding = self.findings.setdefault(check, Finding(check))

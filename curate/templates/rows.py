@@ -88,9 +88,12 @@ def _render_checks(text: str, messages: list[dict], row: _Row, first_answer: int
         needle = content if answer else content.strip()
         found = text.find(needle, cursor)
         if found < 0 and text.find(needle) < 0:
-            row.add("answer altered" if answer else "turn dropped",
-                    "assistant content is not verbatim in the render (trimmed or rewritten)" if answer
-                    else f"a {role} turn renders to nothing")
+            if not answer:
+                row.add("turn dropped", f"a {role} turn renders to nothing")
+            elif content.strip() in text:
+                row.add("answer altered", "the template trims whitespace around assistant content")
+            else:
+                row.add("answer altered", "assistant content is not verbatim in the render (rewritten or cut)")
             continue
         if answer:
             reasoning = message.get("reasoning")
@@ -107,13 +110,14 @@ def _split_markup(text: str, row_id: str, ctx: Context, report: TemplateReport) 
             report.add("markup not single tokens", row_id, f"{detail} - rendered by rows with tool calls")
 
 
-def _trained(encoding, spans: list[tuple[int, int]], row: _Row, ctx: Context) -> int:  # type: ignore[no-untyped-def]
+def _trained(encoding, text: str, spans: list[tuple[int, int]], row: _Row, ctx: Context) -> int:  # type: ignore[no-untyped-def]
     """Token checks on one tokenised row; returns its length."""
     length = len(encoding)
     limit = ctx.max_length
     if not spans:
         row.add("no trained tokens", "no assistant tokens")
-    elif limit and length > limit:  # only a row that truncation touches needs its token ranges
+    elif limit and length > limit:  # only a row that truncation touches needs token offsets
+        encoding = ctx.tokenizer.encode_offsets(text)
         ranges = token_ranges(encoding, spans)
         if not ranges or all(first >= limit for first, _ in ranges):
             row.add("no trained tokens", "nothing left to train on after truncation")
@@ -155,7 +159,7 @@ def _render_conversations(batch: pa.RecordBatch, ctx: Context, report: TemplateR
     ids = batch.column("id").to_pylist()
     all_messages = batch.column("messages").to_pylist()
     tools_column = batch.column("tools").to_pylist() if "tools" in batch.schema.names else [None] * len(ids)
-    pending: list[tuple[str, _Row, list[tuple[int, int]] | None]] = []
+    pending: list[tuple[str, _Row, list[tuple[int, int]] | None, str | None]] = []
     texts: list[str] = []
     for row_id, raw, tools in zip(ids, all_messages, tools_column):
         row, messages = _Row(), chat_messages(raw)
@@ -164,22 +168,22 @@ def _render_conversations(batch: pa.RecordBatch, ctx: Context, report: TemplateR
             text, spans = renderer.render(messages, tools=parse_tools(tools))
         except Exception as error:  # the template is foreign code: anything it raises is a finding
             row.add("template raises", _short(error))
-            pending.append((row_id, row, None))
+            pending.append((row_id, row, None, None))
             continue
         _render_checks(text, messages, row)
         _split_markup(text, row_id, ctx, report)
         if not renderer.has_generation:
             spans = assistant_char_spans(text, messages, shape)
-        pending.append((row_id, row, spans))
+        pending.append((row_id, row, spans, text))
         texts.append(text)
     return pending, texts
 
 
 def _finish(pending: list, future, ctx: Context, report: TemplateReport, lengths: list[int]) -> None:  # type: ignore[no-untyped-def]
     encodings = iter(future.result())
-    for row_id, row, spans in pending:
+    for row_id, row, spans, text in pending:
         if spans is not None:
-            lengths.append(_trained(next(encodings), spans, row, ctx))
+            lengths.append(_trained(next(encodings), text, spans, row, ctx))
         _record(report, row_id, row)
 
 
@@ -220,7 +224,7 @@ def check_preferences(table: pa.Table, ctx: Context, report: TemplateReport) -> 
                 encoding = encodings[3 * index + side]
                 if encoding.ids[: len(prompt_ids)] != prompt_ids:
                     row.add("prompt not a prefix", f"generation prompt {shape.gen_prompt!r} is not how the answer starts")
-                length = _trained(encoding, rendered[side][1], row, ctx)
+                length = _trained(encoding, rendered[side][0], rendered[side][1], row, ctx)
                 if side == 1:
                     lengths.append(length)
             _record(report, row_id, row)

@@ -120,6 +120,7 @@ def test_trimmed_answer_is_altered(tokenizer_dir):
     rows = [conv("t:0", "u:Hi", "a:  Hello\n"), *SOUND]
     report = check_dataset(rows, tokenizer_dir("gemma", "gemma"))
     assert checks(report) == {"answer altered": (1, ["t:0"])}
+    assert report.findings["answer altered"].detail == "the template trims whitespace around assistant content"
     assert check_dataset(rows, tokenizer_dir("chatml", "chatml")).verdict == "safe"
 
 
@@ -127,6 +128,7 @@ def test_template_that_strips_reasoning_from_content(tokenizer_dir):
     rows = [conv("r:0", "u:Hi", "a:<think>add them</think>four"), *SOUND]
     report = check_dataset(rows, tokenizer_dir("deepseek-r1-distill", "deepseek"))
     assert checks(report) == {"answer altered": (1, ["r:0"])}
+    assert report.findings["answer altered"].detail == "assistant content is not verbatim in the render (rewritten or cut)"
 
 
 def test_reasoning_field_dropped_in_earlier_turns(tokenizer_dir):
@@ -272,3 +274,15 @@ def test_system_prompt_moved_by_the_template_is_not_dropped(tokenizer_dir):
     row = conv("m:0", "s:Be brief", "u:Hello there", "a:I am fine", "u:Two plus two", "a:is four", "u:Bye")
     report = check_dataset([row], tokenizer_dir(SYSTEM_IN_LAST_USER, "mistral"))
     assert report.verdict == "safe" and checks(report) == {}
+
+
+def test_reports_of_shards_merge_into_the_whole(tokenizer_dir):
+    folder = tokenizer_dir("qwen2.5", "chatml")
+    rows = [conv("w:0", "u:Hi", "a:"), *SOUND, conv("w:1", "u:Hi", "a:"), conv("w:2", "s:Be brief", "u:Hi", "a:Hello")]
+    whole = check_dataset(rows, folder, 64)
+    merged = check_dataset(rows[:2], folder, 64).merge(check_dataset(rows[2:], folder, 64))
+    assert merged.to_json() | {"seconds": 0} == whole.to_json() | {"seconds": 0}
+    assert merged.row_problems == whole.row_problems == [
+        ("w:0", "template: empty assistant turn"), ("ok:1", "template: truncated answer"),
+        ("w:1", "template: empty assistant turn")]
+    assert merged.verdict_after_rejects == "safe" and merged.verdict == "unsafe"

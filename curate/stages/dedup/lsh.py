@@ -22,13 +22,27 @@ ShingleLookup = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # nodes -
 
 @lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
-    """(bands, rows) minimising the weighted false-positive/false-negative areas (datasketch's routine).
+    """(bands, rows) minimising fp_weight · FP area + fn_weight · FN area, where a pair at similarity s
+    becomes a candidate with probability 1 - (1 - s^rows)^bands: FP area is that probability
+    integrated over [0, threshold], FN area its complement over [threshold, 1] (the objective of
+    datasketch's ``_optimal_param``; the tests check that both choose the same layout).
 
-    Verification drops banding's false positives afterwards, so the default weights favour recall."""
-    from datasketch.lsh import _optimal_param
+    Vectorised over every (bands, rows) with bands · rows <= num_perm; Gauss-Legendre quadrature with
+    num_perm/2 + 1 nodes is exact for these polynomials (degree <= num_perm), and importing datasketch
+    (and scipy.integrate) costs each worker process more than a second. Verification drops banding's
+    false positives afterwards, so the default weights favour recall."""
+    from numpy.polynomial.legendre import leggauss
 
-    bands, rows = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
-    return int(bands), int(rows)
+    x, w = leggauss(num_perm // 2 + 1)
+    below = threshold / 2 * (x + 1)  # nodes mapped onto [0, threshold] and [threshold, 1]
+    above = threshold + (1 - threshold) / 2 * (x + 1)
+    bands, rows = zip(*[(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)])
+    b = np.array(bands, np.float64)[:, None]
+    r = np.array(rows, np.float64)[:, None]
+    fp = (1 - (1 - below**r) ** b) @ w * (threshold / 2)
+    fn = ((1 - above**r) ** b) @ w * ((1 - threshold) / 2)
+    best = int(np.argmin(fp * fp_weight + fn * fn_weight))  # first minimum: bands, then rows ascending
+    return bands[best], rows[best]
 
 
 def candidate_pairs(

@@ -39,7 +39,8 @@ def write_spill(path: Path, sigs: np.ndarray, shingles: np.ndarray | None, per_r
         columns["shingles"] = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(shingles))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.table(columns), tmp, compression="zstd", compression_level=1)
+    # hashes are random bits: dictionary encoding and compression only cost time here
+    pq.write_table(pa.table(columns), tmp, compression="none", use_dictionary=False)
     tmp.replace(path)
 
 

@@ -121,18 +121,29 @@ def signatures(shingles: np.ndarray, per_row: np.ndarray, perms: tuple[np.ndarra
     minimum. Rows without shingles get all-ones (they never reach the LSH step; see `band_hashes`)."""
     a, b = perms
     out = np.full((len(per_row), len(a)), np.uint32(0xFFFFFFFF), np.uint32)
-    has = per_row > 0
-    if not has.any():
+    starts = np.zeros(len(per_row) + 1, np.int64)
+    np.cumsum(per_row, out=starts[1:])
+    rows = np.flatnonzero(per_row > 0)
+    if not len(rows):
         return out
-    starts = np.zeros(len(per_row), np.int64)
-    np.cumsum(per_row[:-1], out=starts[1:])
-    starts = starts[has]
-    tmp = np.empty_like(shingles)
-    for p in range(len(a)):  # one vectorised pass over all shingles per permutation
-        np.multiply(shingles, a[p], out=tmp)
-        tmp += b[p]
-        out[has, p] = (np.minimum.reduceat(tmp, starts) >> _S32).astype(np.uint32)
+    # blocks of whole rows of about _BLOCK shingles: every permutation of a block runs in cache
+    cuts = np.searchsorted(starts[rows], np.arange(0, starts[-1], _BLOCK))
+    cuts = np.unique(np.append(cuts, len(rows)))
+    tmp = np.empty(len(shingles), np.uint64)
+    for lo_row, hi_row in zip(cuts[:-1], cuts[1:]):
+        block_rows = rows[lo_row:hi_row]
+        lo, hi = starts[block_rows[0]], starts[block_rows[-1] + 1]
+        values, scratch, offsets = shingles[lo:hi], tmp[: hi - lo], starts[block_rows] - lo
+        mins = np.empty((len(block_rows), len(a)), np.uint64)
+        for p in range(len(a)):
+            np.multiply(values, a[p], out=scratch)
+            scratch += b[p]
+            mins[:, p] = np.minimum.reduceat(scratch, offsets)
+        out[block_rows] = (mins >> _S32).astype(np.uint32)
     return out
+
+
+_BLOCK = 1 << 15
 
 
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:

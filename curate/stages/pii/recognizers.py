@@ -42,6 +42,7 @@ from curate.stages.pii.entities import NER_ENTITIES, PHONE_PUNCTUATION  # noqa: 
 # the user's log anyway (a decision-process trace would contain text, and it stays off).
 logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 
+
 @Language.component("curate_lemma_lower")
 def _lemma_lower(doc):
     """Lemma = lower-cased text, so Presidio's context words ("phone", "email") match."""
@@ -92,6 +93,7 @@ class CurateIpRecognizer(IpRecognizer):
         return ip.version == 4 and bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start]))
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HASH_BEFORE = re.compile(r"(?i)(?:#|0x|\b(?:commit|sha|sha1|hash|rev|revision|cherry-pick)\s+)$")
 # Cut points for the phone matcher: between two ASCII letters that are not a bigram of one of
 # phonenumbers' extension words (ext, extn, extension, int, anexo; matched case-insensitively). A
@@ -114,7 +116,7 @@ class CuratePhoneRecognizer(PhoneRecognizer):
     counts) cannot be phone numbers; the pieces between cut points (see ``_CUT``) that hold a chain
     are matched and the rest skipped, which gives the same numbers (``pieces=False``: whole text, the
     reference the tests compare with). Also dropped: digit runs that are hex colours (``#333333``),
-    hex literals (``0x…``) or all-digit git hashes (``commit 0489799``).
+    hex literals (``0x…``), all-digit git hashes (``commit 0489799``) or groups of a UUID.
     """
 
     def __init__(self, pieces: bool = True):
@@ -131,7 +133,12 @@ class CuratePhoneRecognizer(PhoneRecognizer):
                     result.start += start
                     result.end += start
                     results.append(result)
-        return [r for r in results if not _HASH_BEFORE.search(text[max(0, r.start - 16) : r.start])]
+        uuids = [m.span() for m in _UUID.finditer(text)] if results else []
+        return [
+            r for r in results
+            if not _HASH_BEFORE.search(text[max(0, r.start - 16) : r.start])
+            and not any(a < r.end and r.start < b for a, b in uuids)
+        ]
 
     @staticmethod
     def _windows(text: str) -> list[tuple[int, int]]:

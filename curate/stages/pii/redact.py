@@ -83,6 +83,27 @@ class PiiRedactor(Annotator):
         log.debug("pii: %d texts, %d checked by presidio, %d with entities", len(fields.texts), len(index), len(found))
         return out.append_column(TYPES, types).append_column(COUNT, pa.array(counts, pa.int32()))
 
+    def redact_array(self, texts: pa.Array) -> pa.Array:
+        """Any string array rewritten per the action (redact/mask/hash; else unchanged), uncounted.
+
+        For columns outside the canonical text fields, e.g. ``raw`` before it is written to rejects.
+        A span that ends inside a JSON escape (``\\"``) would leave JSON text unbalanced; the
+        recognizers' character classes exclude quotes, so this needs a backslash at a value's end.
+        """
+        cfg = self.config
+        texts = pc.cast(texts, pa.string())
+        if cfg.action not in ("redact", "mask", "hash"):
+            return texts
+        index, hits = prefilter(texts, cfg.pattern_entities(), cfg.ner_entities())
+        if not len(index):
+            return texts
+        chosen = texts.take(pa.array(index, pa.int64())).to_pylist()
+        spans = detect(self._engine(), chosen, hits, cfg.threshold)
+        changed = np.zeros(len(texts), dtype=bool)
+        changed[index] = True
+        new = pa.array([apply(t, s, cfg.action, cfg.salt or "") for t, s in zip(chosen, spans)], pa.string())
+        return pc.replace_with_mask(texts, pa.array(changed), new)
+
     def _per_row(self, num_rows: int, rows, spans) -> tuple[pa.Array, np.ndarray]:
         """``pii_types`` (list array built from offsets) and ``pii_count`` per row; updates totals."""
         counts = np.zeros(num_rows, dtype=np.int32)

@@ -93,15 +93,14 @@ def _gopher_quality(frame: pl.DataFrame, tokens: Tokens, n: int) -> dict:
         (pl.col("t").str.count_matches("...", literal=True) + pl.col("t").str.count_matches("…", literal=True))
         .alias("ellipsis"),
     )
-    lines = _split(frame, SPLITLINES, keep="t").with_columns(
+    # str.splitlines() gives no empty last line after a final line break; split() does.
+    trailing = frame.select(pl.col("t").str.contains(f"(?:{SPLITLINES})$").cast(pl.Int64)).to_series().to_numpy()
+    lines = _split(frame, SPLITLINES).with_columns(
         bullet=pl.col("part").str.contains(f"^{WS}*[•-]"),
         ell=pl.col("part").str.contains(f"(?:\\.\\.\\.|…){WS}*$"),
     )
-    per_row = lines.group_by("row").agg(
-        n=pl.len() - pl.col("t").first().str.contains(f"(?:{SPLITLINES})$").cast(pl.Int64),
-        bullet=pl.col("bullet").sum(), ell=pl.col("ell").sum(),
-    ).sort("row")
-    line_count = _dense(per_row, "n", n)
+    per_row = lines.group_by("row").agg(n=pl.len(), bullet=pl.col("bullet").sum(), ell=pl.col("ell").sum())
+    line_count = _dense(per_row, "n", n) - trailing
     return {
         "quality_words": non_symbol.astype(np.int64),
         "quality_mean_word_length": _nan_to_null(mean_len),
@@ -120,12 +119,11 @@ def _dense(per_row: pl.DataFrame, column: str, n: int) -> np.ndarray:
     return out
 
 
-def _split(frame: pl.DataFrame, pattern: str, *, keep: str | None = None, strip: bool = False) -> pl.DataFrame:
+def _split(frame: pl.DataFrame, pattern: str, *, strip: bool = False) -> pl.DataFrame:
     """One row per part of each text split on ``pattern`` (a regex), with ``row`` and ``part``."""
     text = pl.col("t").str.strip_chars(PY_WS) if strip else pl.col("t")
     parts = text.str.replace_all(pattern, SEP).str.split(SEP).alias("part")
-    columns = ["row", parts] + ([pl.col(keep)] if keep else [])
-    return frame.select(columns).explode("part")
+    return frame.select("row", parts).explode("part")
 
 
 def _duplicates(parts: pl.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

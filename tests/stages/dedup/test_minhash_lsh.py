@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
 from curate.stages.dedup import lsh
 
@@ -67,3 +68,13 @@ def test_exact_jaccard_counts_sets_not_repeats():
     shingle = np.array([x for v in values.values() for x in v], np.uint64) << np.uint64(40)
     got = lsh.exact_jaccard(np.array([1, 1, 3, 2]), np.array([2, 4, 3, 4]), lambda wanted: (node, shingle))
     assert got.tolist() == [3 / 5, 0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 112, 128, 256])
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.01, 0.99), (0.2, 0.8)])
+def test_band_layout_matches_datasketchs_optimal_parameters(num_perm, weights):
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.5, 0.7, 0.8, 0.85, 0.9, 0.95):
+        lsh.lsh_params.cache_clear()
+        assert lsh.lsh_params(threshold, num_perm, *weights) == _optimal_param(threshold, num_perm, *weights)

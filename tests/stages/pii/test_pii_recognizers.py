@@ -95,3 +95,7 @@ def test_context_word_lifts_weak_ssn(find):
     # a bare 9-digit number scores 0.05; the context word "ssn" lifts it over the 0.4 threshold
     assert find("order number 536228726") == []
     assert find("ssn 536228726") == [("US_SSN", "536228726")]
+
+
+def test_phone_inside_uuid_is_not_a_phone(find):
+    assert find("run 7596a0fe-0664-4225-b17c-5933f114640d failed") == []

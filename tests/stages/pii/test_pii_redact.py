@@ -169,3 +169,10 @@ def test_importing_curate_stage_does_not_import_presidio():
     code = "import sys, curate.stages.pii; print('presidio_analyzer' in sys.modules, 'spacy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_redact_array_for_raw_json():
+    raw = pa.array(['{"messages": [{"role": "user", "content": "mail ' + EMAIL + '"}]}', '{"x": 1}', None])
+    out = PiiRedactor().redact_array(raw).to_pylist()
+    assert out == ['{"messages": [{"role": "user", "content": "mail <EMAIL>"}]}', '{"x": 1}', None]
+    assert PiiRedactor(PiiConfig(action="drop")).redact_array(raw).to_pylist() == raw.to_pylist()
