@@ -10,14 +10,13 @@ process tree, sampled every 50 ms), then scores the removals against the truth a
 - recall: per true cluster (connected pairs with exact Jaccard >= 0.8) of k rows, k - 1 should go;
   recall = sum(min(removed in cluster, k - 1)) / sum(k - 1);
 - precision: share of removed rows that have some partner with exact Jaccard >= 0.6.
-Results go to bench/results/minhash.md.
+Results go to bench/results/minhash.md (or --results NAME).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ RESULTS = BENCH / "results"
 THRESHOLD = 0.8
 WORKERS = 2
 TOOLS = ("curate", "datatrove", "datasketch")
+EXTRA_TOOLS = ("curate-signature",)  # curate with verify="signature" (no exact check near the threshold)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def _curate_keys(args: tuple) -> "object":
     return pa.concat_tables(batches)
 
 
-def run_curate(out: Path, work: Path) -> None:
+def run_curate(out: Path, work: Path, verify: str = "exact") -> None:
     import multiprocessing
 
     import pyarrow as pa
@@ -59,7 +59,7 @@ def run_curate(out: Path, work: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from curate.stages.dedup.minhash import MinHashConfig, MinHashDedup
 
-    stage = MinHashDedup(MinHashConfig(threshold=THRESHOLD, spill_dir=work))
+    stage = MinHashDedup(MinHashConfig(threshold=THRESHOLD, spill_dir=work, verify=verify))
     files = sorted(str(p) for p in DATA.glob("part-*.jsonl"))
     with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
         keys = pa.concat_tables(pool.map(_curate_keys, [(stage, f) for f in files]))
@@ -143,7 +143,8 @@ def run_datasketch(out: Path, work: Path) -> None:
                 kept_of.append(min(hits))
             else:
                 lsh.insert(doc_id, m)
-    pl.DataFrame({"id": removed, "duplicate_of": kept_of}, schema={"id": pl.String, "duplicate_of": pl.String}).write_parquet(out)
+    schema = {"id": pl.String, "duplicate_of": pl.String}
+    pl.DataFrame({"id": removed, "duplicate_of": kept_of}, schema=schema).write_parquet(out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def measure(tool: str, out: Path) -> dict:
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise SystemExit(f"{tool} failed:\n{err[-3000:]}")
-    info = json.loads(err.strip().splitlines()[-1]) if tool == "curate" else None
+    info = json.loads(err.strip().splitlines()[-1]) if tool.startswith("curate") else None
     return {"wall": wall, "cpu": sum(cpu.values()), "rss": peak / 2**20, "info": info}
 
 
@@ -210,14 +211,17 @@ def score(removed_ids: list[str], truth: pl.DataFrame, n_docs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tool", choices=TOOLS)
+    parser.add_argument("--tool", choices=TOOLS + EXTRA_TOOLS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--work", type=Path)
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; wall time and RSS are medians")
-    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, of {TOOLS + EXTRA_TOOLS}")
+    parser.add_argument("--results", default="minhash", help="name of the report under bench/results/")
     args = parser.parse_args()
     if args.tool:
-        {"curate": run_curate, "datatrove": run_datatrove, "datasketch": run_datasketch}[args.tool](args.out, args.work)
+        runners = {"curate": run_curate, "datatrove": run_datatrove, "datasketch": run_datasketch,
+                   "curate-signature": lambda out, work: run_curate(out, work, verify="signature")}
+        runners[args.tool](args.out, args.work)
         return
     if not (DATA / "truth.parquet").exists():
         raise SystemExit("no corpus: run bench/minhash_corpus.py first")
@@ -233,10 +237,10 @@ def main() -> None:
                 runs[tool].append(measure(tool, out))
                 scores[tool] = score(pl.read_parquet(out)["id"].to_list(), truth, n_docs)
                 print(tool, r, f"{runs[tool][-1]['wall']:.1f}s", scores[tool], flush=True)
-    report(runs, scores, n_docs, truth, args.repeat)
+    report(runs, scores, n_docs, truth, args.repeat, args.results)
 
 
-def report(runs: dict, scores: dict, n_docs: int, truth: pl.DataFrame, repeat: int) -> None:
+def report(runs: dict, scores: dict, n_docs: int, truth: pl.DataFrame, repeat: int, name: str) -> None:
     wall = {t: statistics.median(r["wall"] for r in runs[t]) for t in runs}
     rss = {t: statistics.median(r["rss"] for r in runs[t]) for t in runs}
     cpu = {t: statistics.median(r["cpu"] for r in runs[t]) for t in runs}
@@ -262,7 +266,7 @@ def report(runs: dict, scores: dict, n_docs: int, truth: pl.DataFrame, repeat: i
     if info:
         lines += ["", "curate's manifest entry:", "", "```json", json.dumps(info, indent=1), "```"]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "minhash.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -51,8 +51,10 @@ def canonical_table(conversations: list[dict]) -> pa.Table:
 # --- detectors (span lists per text) ---------------------------------------------------------------
 def ours_spans(texts: list[str], resolved: bool = True) -> list[list[tuple]]:
     from curate.stages.pii import PiiConfig
-    from curate.stages.pii.recognizers import analyzer
+    from curate.stages.pii.imports import load_recognizers
     from curate.stages.pii.scan import detect, prefilter
+
+    analyzer = load_recognizers(None).analyzer
 
     cfg = PiiConfig()
     index, hits = prefilter(pa.array(texts, pa.string()), cfg.pattern_entities(), ())
@@ -67,10 +69,10 @@ def presidio_same_recognizers(texts: list[str]) -> list[list[tuple]]:
     """Presidio's AnalyzerEngine on every text, every entity: the reference for the exactness check
     (raw results: start, end, type, score)."""
     from curate.stages.pii import PiiConfig
-    from curate.stages.pii.recognizers import analyzer
+    from curate.stages.pii.imports import load_recognizers
 
     cfg = PiiConfig()
-    engine = analyzer(None, cfg.threshold, reference=True)
+    engine = load_recognizers(None).analyzer(None, cfg.threshold, reference=True)
     entities = list(cfg.pattern_entities())
     out = []
     for text in texts:
@@ -80,9 +82,16 @@ def presidio_same_recognizers(texts: list[str]) -> list[list[tuple]]:
 
 
 def presidio_default_engine():
-    import spacy
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    """Presidio as documented: predefined recognizers, spaCy engine on a blank pipeline. Imported
+    like curate imports it (without torch/transformers, see curate/stages/pii/imports.py), so that
+    both tools pay the same start-up."""
+    from curate.stages.pii.imports import without
+
+    with without():
+        import spacy
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_anonymizer import AnonymizerEngine  # noqa: F401  (imported here for the same reason)
     from spacy.language import Language
 
     if "bench_lemma" not in Language.factories:

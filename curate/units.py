@@ -2,17 +2,14 @@
 read → normalise → map stages → keys → export → stage.
 
 Runs in a worker process. Everything it produces goes to Arrow files under the staging folder; what it
-returns (one `UnitResult` per piece) is small: paths, counts and schemas. `run_unit` adds completion
-records, so a rerun of an interrupted run redoes only the units that had not finished.
+returns (one `UnitResult` per piece) is small: paths, counts and schemas. `curate.workunits.run_unit`
+adds the completion records that let a rerun skip finished units.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,11 +48,6 @@ def piece_sha256(piece: Piece) -> str:
 
 def unit_dir(staging: Path, index: int) -> Path:
     return staging / f"unit-{index:05d}"
-
-
-def record_path(staging: Path, index: int) -> Path:
-    """The completion record of a unit: written last, atomically, once all its staged files exist."""
-    return staging / f"unit-{index:05d}.done"
 
 
 def reason_label(reason: str | None) -> str:
@@ -334,17 +326,6 @@ def process_unit(unit: WorkUnit, config: CleanConfig, staging: Path,
                    unit.batch_bytes).run() for k, piece in enumerate(unit.pieces)]
 
 
-def unit_key(unit: WorkUnit, config: CleanConfig) -> str:
-    """What a unit's staged output depends on: its pieces (file, bytes, span), the read batch size and
-    the options that shape the output."""
-    digest = hashlib.sha256()
-    digest.update(f"{config_hash(config)} {unit.batch_bytes}".encode())
-    for piece in unit.pieces:
-        span = piece.span and (piece.span.start, piece.span.stop, piece.span.first)
-        digest.update(f"\n{piece.number} {piece.file.rel} {piece_sha256(piece)} {span}".encode())
-    return digest.hexdigest()
-
-
 def config_hash(config: CleanConfig) -> str:
     """Hash of the options that change what is written (not how many workers or which executor)."""
     relevant = {k: v for k, v in config.to_json().items() if k not in NOT_IN_OUTPUT}
@@ -352,40 +333,3 @@ def config_hash(config: CleanConfig) -> str:
 
 
 NOT_IN_OUTPUT = ("workers", "executor", "ray_address", "unit_mb", "report")
-
-
-def run_unit(unit: WorkUnit, config: CleanConfig, staging: Path) -> list[UnitResult]:
-    """`process_unit`, unless a completion record with the same key says it is already done.
-
-    The record is written (atomically) only after every staged file of the unit is complete, so a unit
-    killed half-way is simply redone, and a changed input or config never reuses stale output."""
-    key = unit_key(unit, config)
-    record = record_path(staging, unit.index)
-    if record.is_file():
-        try:
-            done = pickle.loads(record.read_bytes())
-            results = [_rebase(r, lambda p: str(staging / p)) for r in done["results"]]
-            if done["key"] == key and all(Path(p).is_file() for r in results for p in r.batches + r.rejects):
-                results[0].resumed = 1
-                return results
-        except Exception:  # an unreadable record is a unit to redo, not an error
-            pass
-    record.unlink(missing_ok=True)
-    shutil.rmtree(unit_dir(staging, unit.index), ignore_errors=True)
-    results = process_unit(unit, config, staging)
-    # paths relative to the staging folder: a record stays valid wherever OUT is mounted
-    relative = [_rebase(r, lambda p: os.path.relpath(p, staging)) for r in results]
-    temp = record.with_name(f".{record.name}.tmp")
-    with open(temp, "wb") as fh:
-        pickle.dump({"key": key, "results": relative}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())  # the record must not outlive a crash that loses the files it vouches for
-    os.replace(temp, record)
-    return results
-
-
-def _rebase(result: UnitResult, move: Callable[[str], str]) -> UnitResult:
-    from dataclasses import replace
-
-    return replace(result, batches=[move(p) for p in result.batches], rejects=[move(p) for p in result.rejects],
-                   keys={name: [move(p) for p in paths] for name, paths in result.keys.items()})

@@ -1,16 +1,23 @@
-"""Plan the map phase's work units and join their results back into one result per input file.
+"""Plan the map phase's work units, run each one at most once, and join their results per input file.
 
-Shared by the executors: `plan` (driver side, before any task) and `merge_results` (after the last).
+Shared by the executors: `plan` (driver side, before any task), `run_unit` (one task; completion
+records make a rerun of an interrupted run redo only the unfinished units) and `merge_results`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
 
 from curate.config import CleanConfig
 from curate.errors import UsageError
 from curate.io.units import UNIT_BYTES, WorkUnit, plan_units
-from curate.units import ORDER_BITS, UnitResult
+from curate.units import ORDER_BITS, UnitResult, config_hash, piece_sha256, process_unit, unit_dir
 
 MAX_FILES = 1 << (63 - ORDER_BITS)
 READ_BATCH_BYTES = 8 << 20  # input bytes per read batch: 8 MiB keeps peak memory flat, 32 MiB does not
@@ -79,3 +86,54 @@ def merge_results(results: list[UnitResult]) -> list[UnitResult]:
         into.used |= r.used
         into.resumed += r.resumed
     return merged
+
+
+def record_path(staging: Path, index: int) -> Path:
+    """The completion record of a unit: written last, atomically, once all its staged files exist."""
+    return staging / f"unit-{index:05d}.done"
+
+
+def unit_key(unit: WorkUnit, config: CleanConfig) -> str:
+    """What a unit's staged output depends on: its pieces (file, bytes, span), the read batch size and
+    the options that shape the output."""
+    digest = hashlib.sha256()
+    digest.update(f"{config_hash(config)} {unit.batch_bytes}".encode())
+    for piece in unit.pieces:
+        span = piece.span and (piece.span.start, piece.span.stop, piece.span.first)
+        digest.update(f"\n{piece.number} {piece.file.rel} {piece_sha256(piece)} {span}".encode())
+    return digest.hexdigest()
+
+
+def run_unit(unit: WorkUnit, config: CleanConfig, staging: Path) -> list[UnitResult]:
+    """`process_unit`, unless a completion record with the same key says it is already done.
+
+    The record is written (atomically) only after every staged file of the unit is complete, so a unit
+    killed half-way is simply redone, and a changed input or config never reuses stale output."""
+    key = unit_key(unit, config)
+    record = record_path(staging, unit.index)
+    if record.is_file():
+        try:
+            done = pickle.loads(record.read_bytes())
+            results = [_rebase(r, lambda p: str(staging / p)) for r in done["results"]]
+            if done["key"] == key and all(Path(p).is_file() for r in results for p in r.batches + r.rejects):
+                results[0].resumed = 1
+                return results
+        except Exception:  # an unreadable record is a unit to redo, not an error
+            pass
+    record.unlink(missing_ok=True)
+    shutil.rmtree(unit_dir(staging, unit.index), ignore_errors=True)
+    results = process_unit(unit, config, staging)
+    # paths relative to the staging folder: a record stays valid wherever OUT is mounted
+    relative = [_rebase(r, lambda p: os.path.relpath(p, staging)) for r in results]
+    temp = record.with_name(f".{record.name}.tmp")
+    with open(temp, "wb") as fh:
+        pickle.dump({"key": key, "results": relative}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())  # the record must not outlive a crash that loses the files it vouches for
+    os.replace(temp, record)
+    return results
+
+
+def _rebase(result: UnitResult, move: Callable[[str], str]) -> UnitResult:
+    return replace(result, batches=[move(p) for p in result.batches], rejects=[move(p) for p in result.rejects],
+                   keys={name: [move(p) for p in paths] for name, paths in result.keys.items()})

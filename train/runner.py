@@ -124,8 +124,10 @@ def run(method: Method, options: TrainOptions, *, warn: Warn = warn_stderr) -> T
     setup = Setup(dataset, tokenizer, str(tokenizer_dir), template, args, peft_config, model)
     trainer, loss_path = _trainer(method, options, setup)
 
+    cpu_started = time.process_time()
     output = trainer.train()
     metrics = _metrics(trainer, output)
+    metrics["train_cpu_seconds"] = round(time.process_time() - cpu_started, 3)  # load-independent cost
     trainer.save_model(str(options.output_dir))  # every rank takes part (gathers ZeRO-3/FSDP shards)
     record = _record(method, options, curated, verdict, loss_path, untrained.tokens, args, metrics)
     if trainer.is_world_process_zero():

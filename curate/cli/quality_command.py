@@ -22,6 +22,7 @@ def train(
     dim: int = typer.Option(64, "--dim", help="Size of the word vectors."),
     lr: float = typer.Option(0.1, "--lr", help="Learning rate."),
     word_ngrams: int = typer.Option(2, "--word-ngrams", help="Longest word n-gram used as a feature."),
+    bucket: int = typer.Option(100_000, "--bucket", help="Hash slots for word n-grams (model size: dim x bucket)."),
     quantize: bool = typer.Option(False, "--quantize", help="Compress the model (smaller file, .ftz-like)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the shuffle and the held-out split."),
 ) -> None:
@@ -32,7 +33,8 @@ def train(
 
     with cli_errors():
         report = run(texts_of([str(p) for p in positive]), texts_of([str(p) for p in negative]), str(out),
-                     epoch=epoch, lr=lr, dim=dim, word_ngrams=word_ngrams, seed=seed, quantize=quantize)
+                     epoch=epoch, lr=lr, dim=dim, word_ngrams=word_ngrams, bucket=bucket, seed=seed,
+                     quantize=quantize)
         held = (f"held-out accuracy {report.accuracy:.3f} on {report.held_out} examples"
                 if report.held_out else "too few examples to hold any out")
         typer.echo(f"trained {out} on {report.positives} positive and {report.negatives} negative examples; {held}")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Callable
 
 from curate.config import CleanConfig
-from curate.units import UnitResult, run_unit
-from curate.workunits import merge_results, plan
+from curate.units import UnitResult
+from curate.workunits import merge_results, plan, run_unit
 
 Progress = Callable[[str, int, int], None]
 

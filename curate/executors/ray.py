@@ -15,8 +15,8 @@ from typing import Callable
 
 from curate.config import CleanConfig
 from curate.errors import MissingDependency
-from curate.units import UnitResult, run_unit
-from curate.workunits import merge_results, plan
+from curate.units import UnitResult
+from curate.workunits import merge_results, plan, run_unit
 
 Progress = Callable[[str, int, int], None]
 

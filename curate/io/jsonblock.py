@@ -151,7 +151,7 @@ class _Ctx:
                 return
             err = None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
-            err = e
+            err = e.with_traceback(None)  # a kept traceback would hold this frame (and the chunk) in a cycle
         if j - i == 1:
             bad.append((int(self.origin[i]), self.explain(i, err, schema)))
             return

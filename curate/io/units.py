@@ -5,7 +5,7 @@ A unit is a list of *pieces*; a piece is one file, or one span of it:
 - Parquet larger than `unit_bytes` with several row groups: ranges of row groups;
 - everything else (compressed streams, JSON arrays, CSV/TSV) is read whole: a gzip or zstd stream cannot
   be entered in the middle, a JSON array is one document, and a CSV row may span lines;
-- consecutive small whole files are grouped into one unit until it holds about `unit_bytes`.
+- consecutive small whole files are grouped into one unit of up to `unit_bytes / 4`.
 
 Span cuts fall on the reader's own chunk boundaries (`curate.io.streams.line_chunks` with the same
 `batch_bytes`), so a split file is read as exactly the same batches as the whole file: the output does
@@ -57,15 +57,19 @@ class WorkUnit:
         return sum(p.bytes for p in self.pieces)
 
 
-def plan_units(files: list[InputFile], *, unit_bytes: int = UNIT_BYTES, batch_bytes: int) -> list[WorkUnit]:
+def plan_units(files: list[InputFile], *, unit_bytes: int = UNIT_BYTES, batch_bytes: int,
+               group_bytes: int | None = None) -> list[WorkUnit]:
     """Units in input order: pieces of a unit, and units, follow the files' order and each file's spans
-    in position order. `batch_bytes` must be the reader's batch size (span cuts sit on its chunks)."""
+    in position order. `batch_bytes` must be the reader's batch size (span cuts sit on its chunks).
+    Whole files are grouped up to `group_bytes` (a quarter of a unit: small inputs keep some
+    parallelism, thousands of tiny files do not become thousands of tasks)."""
+    group_bytes = unit_bytes // 4 if group_bytes is None else group_bytes
     units: list[WorkUnit] = []
     group: WorkUnit | None = None
     for number, file in enumerate(files):
         spans, sha = split(file, unit_bytes=unit_bytes, batch_bytes=batch_bytes)
         if spans is None:
-            if group is None or group.bytes + file.size > unit_bytes:
+            if group is None or group.bytes + file.size > group_bytes:
                 group = WorkUnit(len(units), batch_bytes=batch_bytes)
                 units.append(group)
             group.pieces.append(Piece(number, file))

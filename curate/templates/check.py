@@ -21,9 +21,13 @@ from curate.records import kind_of
 from curate.templates.mask import TemplateShape, injected_text, probe_shape
 from curate.templates.registry import fingerprint, load_registry, template_markup
 from curate.templates.render import ChatRenderer
-from curate.templates.report import TemplateReport, length_stats
+from curate.templates.report import Finding, TemplateReport, length_stats
 from curate.templates.rows import Context, check_conversations, check_preferences, check_texts
 from curate.templates.tokenizer import LocalTokenizer
+
+
+LENGTH_SAMPLE = 20_000
+_NONE = Finding("template raises")
 
 
 def resolve_template(tokenizer: LocalTokenizer, template: str | None) -> str | None:
@@ -44,15 +48,21 @@ def check_dataset(
     max_length: int | None = None,
     *,
     template: str | None = None,
+    length_sample: int | None = LENGTH_SAMPLE,
 ) -> TemplateReport:
-    """Check every row of ``data`` (a canonical table, rows as dicts, or a DATA path) against a tokenizer."""
+    """Check every row of ``data`` (a canonical table, rows as dicts, or a DATA path) against a tokenizer.
+
+    Every check runs on every row. Token length statistics of a conversation dataset larger than
+    ``length_sample`` rows come from an evenly spaced sample of about that many rows (None or 0: all);
+    the rows over ``max_length`` are always counted exactly.
+    """
     started = time.perf_counter()
     table = _as_table(data)
     tok = tokenizer_path if isinstance(tokenizer_path, LocalTokenizer) else LocalTokenizer.load(tokenizer_path)
     text = resolve_template(tok, template)
     kind = kind_of(table.schema)
     report = TemplateReport(str(tok.path), kind, table.num_rows, max_length, fingerprint(text))
-    ctx = Context(tok, None, None, _foreign_markup(tok, text), max_length)
+    ctx = Context(tok, None, None, _foreign_markup(tok, text), max_length, sample=length_sample or None)
     if kind == "text":
         lengths = check_texts(table, ctx, report)
     elif text is None:
@@ -69,6 +79,11 @@ def check_dataset(
         lengths = run(table, ctx, report)
     report.token_lengths = lengths
     report.lengths = length_stats(lengths, max_length)
+    if kind == "conversation" and lengths.size:
+        if max_length:
+            report.lengths["over_max_length"] = ctx.over_max_length
+        if lengths.size < report.rows - report.findings.get("template raises", _NONE).count:
+            report.lengths["sampled_rows"] = int(lengths.size)
     report.seconds = time.perf_counter() - started
     return report
 

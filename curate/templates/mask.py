@@ -40,15 +40,20 @@ def _after(text: str, marker: str) -> str:
 
 
 def probe_shape(renderer: ChatRenderer, tokenizer) -> TemplateShape:  # type: ignore[no-untyped-def]
-    """Probe the template once; a template that raises on the simplest chat records the error."""
+    """Probe the template once (with a system turn if it insists on one); record the error if it raises."""
     user, answer, user2 = {"role": "user", "content": _U}, {"role": "assistant", "content": _A}, {"role": "user", "content": _U2}
-    try:
-        with_gp, _ = renderer.render([user], add_generation_prompt=True)
-        without_gp, _ = renderer.render([user])
-        end, end_spans = renderer.render([user, answer])
-        mid, _ = renderer.render([user, answer, user2])
-    except Exception as error:  # a template is foreign code: any exception is a finding
-        return TemplateShape("", "", "", None, error=f"{type(error).__name__}: {error}")
+    failure = ""
+    for head in ([], [{"role": "system", "content": _S}]):
+        try:
+            with_gp, _ = renderer.render([*head, user], add_generation_prompt=True)
+            without_gp, _ = renderer.render([*head, user])
+            end, end_spans = renderer.render([*head, user, answer])
+            mid, _ = renderer.render([*head, user, answer, user2])
+            break
+        except Exception as error:  # a template is foreign code: any exception is a finding
+            failure = failure or f"{type(error).__name__}: {error}"
+    else:
+        return TemplateShape("", "", "", None, error=failure)
     gen_prompt = with_gp[len(_whole_tokens(tokenizer, with_gp, len(commonprefix([with_gp, without_gp])))) :]
     tail = _after(end, _A) if _A in end else ""
     common = commonprefix([tail, _after(mid, _A)]) if _A in mid else ""

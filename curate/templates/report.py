@@ -92,6 +92,9 @@ class TemplateReport:
             merged.row_problems.extend(report.row_problems)
         merged.token_lengths = np.concatenate([self.token_lengths, other.token_lengths])
         merged.lengths = length_stats(merged.token_lengths, self.max_length)
+        for key in ("over_max_length", "sampled_rows"):  # exact counts of sampled reports add up
+            if key in self.lengths or key in other.lengths:
+                merged.lengths[key] = sum(r.lengths.get(key, r.lengths.get("count", 0)) for r in (self, other))
         merged.seconds = self.seconds + other.seconds
         return merged
 
@@ -153,7 +156,8 @@ class TemplateReport:
                  f"rows: {self.rows} {self.kind}" + (f", max length {self.max_length}" if self.max_length else "")]
         if self.lengths.get("count"):
             s = self.lengths
-            lines.append(f"tokens: min {s['min']}, median {s['median']}, p95 {s['p95']}, max {s['max']}"
+            sample = f" (sample of {s['sampled_rows']} rows)" if "sampled_rows" in s else ""
+            lines.append(f"tokens{sample}: min {s['min']}, median {s['median']}, p95 {s['p95']}, max {s['max']}"
                          + (f"; {s['over_max_length']} rows over {self.max_length}" if self.max_length else ""))
         order = list(CHECKS)
         for f in sorted(self.findings.values(), key=lambda f: (f.severity != "error", order.index(f.check))):

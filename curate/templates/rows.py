@@ -6,6 +6,7 @@ Reads ``id`` and, by kind, ``messages`` + ``tools`` (conversation), ``prompt``/`
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class Context:
     foreign: re.Pattern | None  # markup of families this tokenizer/template does not use
     max_length: int | None
     split_markup: dict[str, str] = field(default_factory=dict)  # template markup that is not one token here
+    sample: int | None = None  # length statistics from about this many rows (None: every row)
+    over_max_length: int = 0  # rows longer than max_length, counted exactly
 
 
 class _Row:
@@ -87,8 +90,8 @@ def _render_checks(text: str, messages: list[dict], row: _Row, first_answer: int
         answer = role == "assistant" and index >= first_answer
         needle = content if answer else content.strip()
         found = text.find(needle, cursor)
-        if found < 0 and text.find(needle) < 0:
-            if not answer:
+        if found < 0 and text.find(needle) < 0 and (answer or json.dumps(content, ensure_ascii=False) not in text):
+            if not answer:  # (Llama 3.1 writes tool results through tojson: quoted and escaped, still there)
                 row.add("turn dropped", f"a {role} turn renders to nothing")
             elif content.strip() in text:
                 row.add("answer altered", "the template trims whitespace around assistant content")
@@ -110,14 +113,24 @@ def _split_markup(text: str, row_id: str, ctx: Context, report: TemplateReport) 
             report.add("markup not single tokens", row_id, f"{detail} - rendered by rows with tool calls")
 
 
-def _trained(encoding, text: str, spans: list[tuple[int, int]], row: _Row, ctx: Context) -> int:  # type: ignore[no-untyped-def]
+def _encode(ctx: Context, texts: list[str]) -> list:
+    """Tokenise a batch; the rows longer than --max-length again with offsets (their truncation is checked)."""
+    encodings = ctx.tokenizer.encode(texts)
+    limit = ctx.max_length
+    long = [i for i, e in enumerate(encodings) if limit and len(e) > limit]
+    if long:
+        for index, encoding in zip(long, ctx.tokenizer.encode_offsets([texts[i] for i in long])):
+            encodings[index] = encoding
+    return encodings
+
+
+def _trained(encoding, spans: list[tuple[int, int]], row: _Row, ctx: Context) -> int:  # type: ignore[no-untyped-def]
     """Token checks on one tokenised row; returns its length."""
     length = len(encoding)
     limit = ctx.max_length
     if not spans:
         row.add("no trained tokens", "no assistant tokens")
-    elif limit and length > limit:  # only a row that truncation touches needs token offsets
-        encoding = ctx.tokenizer.encode_offsets(text)
+    elif limit and length > limit:  # `_encode` gave this row offsets
         ranges = token_ranges(encoding, spans)
         if not ranges or all(first >= limit for first, _ in ranges):
             row.add("no trained tokens", "nothing left to train on after truncation")
@@ -138,29 +151,37 @@ def _cut_end(encoding, last: tuple[int, int], ctx: Context) -> int:  # type: ign
 
 
 def check_conversations(table: pa.Table, ctx: Context, report: TemplateReport) -> np.ndarray:
-    """Render batch k+1 in Python while the tokenizer (Rust, GIL released) encodes batch k."""
+    """Render batch k+1 in Python while the tokenizer (Rust, GIL released) encodes batch k.
+
+    Tokenised: every row that --max-length could cut (its UTF-8 size bounds its token count) and the
+    rows of the length sample (every row when the dataset has at most ``ctx.sample`` rows).
+    """
     lengths: list[int] = []
+    step = -(-table.num_rows // ctx.sample) if ctx.sample and table.num_rows > ctx.sample else 1
     with ThreadPoolExecutor(max_workers=1) as pool:
         previous = None
+        start = 0
         for batch in table.to_batches(max_chunksize=BATCH):
-            pending, texts = _render_conversations(batch, ctx, report)
-            future = pool.submit(ctx.tokenizer.encode, texts)
+            pending = _render_conversations(batch, ctx, report)
+            chosen = _to_tokenise(pending, start, step, ctx)
+            future = pool.submit(_encode_chosen, ctx, pending, chosen)
+            start += batch.num_rows
             if previous is not None:
                 _finish(*previous, ctx, report, lengths)
-            previous = (pending, future)
+            previous = (pending, chosen, future)
         if previous is not None:
             _finish(*previous, ctx, report, lengths)
     return np.asarray(lengths, dtype=np.int64)
 
 
-def _render_conversations(batch: pa.RecordBatch, ctx: Context, report: TemplateReport) -> tuple[list, list[str]]:
+def _render_conversations(batch: pa.RecordBatch, ctx: Context, report: TemplateReport) -> list[list]:
+    """[row id, problems, trained char spans (None: the template raised), rendered text] per row."""
     renderer, shape = ctx.renderer, ctx.shape
     assert renderer is not None and shape is not None
     ids = batch.column("id").to_pylist()
     all_messages = batch.column("messages").to_pylist()
     tools_column = batch.column("tools").to_pylist() if "tools" in batch.schema.names else [None] * len(ids)
-    pending: list[tuple[str, _Row, list[tuple[int, int]] | None, str | None]] = []
-    texts: list[str] = []
+    pending: list[list] = []
     for row_id, raw, tools in zip(ids, all_messages, tools_column):
         row, messages = _Row(), chat_messages(raw)
         _message_checks(messages, row, ctx)
@@ -168,22 +189,53 @@ def _render_conversations(batch: pa.RecordBatch, ctx: Context, report: TemplateR
             text, spans = renderer.render(messages, tools=parse_tools(tools))
         except Exception as error:  # the template is foreign code: anything it raises is a finding
             row.add("template raises", _short(error))
-            pending.append((row_id, row, None, None))
+            pending.append([row_id, row, None, None])
             continue
         _render_checks(text, messages, row)
         _split_markup(text, row_id, ctx, report)
         if not renderer.has_generation:
             spans = assistant_char_spans(text, messages, shape)
-        pending.append((row_id, row, spans, text))
-        texts.append(text)
-    return pending, texts
+        pending.append([row_id, row, spans, text])
+    return pending
 
 
-def _finish(pending: list, future, ctx: Context, report: TemplateReport, lengths: list[int]) -> None:  # type: ignore[no-untyped-def]
-    encodings = iter(future.result())
-    for row_id, row, spans, text in pending:
+def _to_tokenise(pending: list[list], start: int, step: int, ctx: Context) -> dict[int, tuple[bool, bool]]:
+    """{position in batch: (needs offsets, in the length sample)}. Offsets for the rows --max-length may
+    cut: a token covers at least one UTF-8 byte, plus one for a prepended word marker."""
+    limit = ctx.max_length
+    chosen: dict[int, tuple[bool, bool]] = {}
+    for position, (_row_id, _row, spans, text) in enumerate(pending):
+        if text is None:
+            continue
+        sampled = (start + position) % step == 0
+        long = bool(limit and spans) and (
+            not ctx.tokenizer.bytes_bound or (len(text) * 4 + 1 > limit and len(text.encode("utf-8")) + 1 > limit))
+        if long or sampled:
+            chosen[position] = (long, sampled)
+    return chosen
+
+
+def _encode_chosen(ctx: Context, pending: list[list], chosen: dict[int, tuple[bool, bool]]) -> dict[int, object]:
+    fast = [p for p, (offsets, _) in chosen.items() if not offsets]
+    slow = [p for p, (offsets, _) in chosen.items() if offsets]
+    encoded = dict(zip(fast, ctx.tokenizer.encode([pending[p][3] for p in fast])))
+    encoded.update(zip(slow, ctx.tokenizer.encode_offsets([pending[p][3] for p in slow])))
+    return encoded
+
+
+def _finish(pending: list[list], chosen: dict[int, tuple[bool, bool]], future, ctx: Context,  # type: ignore[no-untyped-def]
+            report: TemplateReport, lengths: list[int]) -> None:
+    encoded = future.result()
+    for position, (row_id, row, spans, _text) in enumerate(pending):
         if spans is not None:
-            lengths.append(_trained(next(encodings), text, spans, row, ctx))
+            if position not in encoded:  # too short to be cut: only whether anything is trained matters
+                if not spans:
+                    row.add("no trained tokens", "no assistant tokens")
+            else:
+                length = _trained(encoded[position], spans, row, ctx)
+                ctx.over_max_length += bool(ctx.max_length and length > ctx.max_length)
+                if chosen[position][1]:
+                    lengths.append(length)
         _record(report, row_id, row)
 
 
@@ -217,14 +269,14 @@ def check_preferences(table: pa.Table, ctx: Context, report: TemplateReport) -> 
                 continue
             pending.append((row_id, row, rendered))
             texts.extend([rendered[0], rendered[1][0], rendered[2][0]])
-        encodings = ctx.tokenizer.encode(texts)
+        encodings = _encode(ctx, texts)
         for index, (row_id, row, rendered) in enumerate(pending):
             prompt_ids = encodings[3 * index].ids
             for side in (1, 2):
                 encoding = encodings[3 * index + side]
                 if encoding.ids[: len(prompt_ids)] != prompt_ids:
                     row.add("prompt not a prefix", f"generation prompt {shape.gen_prompt!r} is not how the answer starts")
-                length = _trained(encoding, rendered[side][0], rendered[side][1], row, ctx)
+                length = _trained(encoding, rendered[side][1], row, ctx)
                 if side == 1:
                     lengths.append(length)
             _record(report, row_id, row)

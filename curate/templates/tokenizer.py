@@ -37,6 +37,26 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+# Normalizers that never lengthen text beyond one added character per piece (Prepend adds "▁").
+_NON_EXPANDING = {"NFC", "Lowercase", "Strip", "StripAccents", "Prepend"}
+
+
+def _no_expansion(normalizer: Any) -> bool:
+    """Whether a tokenizer.json normalizer keeps token count <= UTF-8 bytes + 1 (each added token, at least
+    two bytes long and one token, pays for the marker a following piece may get)."""
+    if normalizer is None:
+        return True
+    if not isinstance(normalizer, dict):
+        return False
+    kind = normalizer.get("type")
+    if kind == "Sequence":
+        return all(_no_expansion(n) for n in normalizer.get("normalizers", []))
+    if kind == "Replace":
+        pattern = normalizer.get("pattern", {})
+        return isinstance(pattern.get("String"), str) and len(normalizer.get("content", "")) <= len(pattern["String"])
+    return kind in _NON_EXPANDING
+
+
 def _chat_template(folder: Path, config: dict) -> str | None:
     """The default chat template: ``chat_template.jinja`` first (transformers 5), then the config."""
     jinja_file = folder / "chat_template.jinja"
@@ -60,6 +80,7 @@ class LocalTokenizer:
     adds_bos: bool  # tokenising plain text with special tokens puts BOS in front
     stop_ids: frozenset[int]  # EOS plus generation_config's eos_token_id
     added: frozenset[str] = field(default_factory=frozenset)  # added (special) token strings
+    bytes_bound: bool = False  # a text's UTF-8 size + 1 bounds its token count (no expanding normalizer)
 
     @classmethod
     def load(cls, path: str | Path) -> "LocalTokenizer":
@@ -89,6 +110,7 @@ class LocalTokenizer:
         added = frozenset(t.content for t in backend.get_added_tokens_decoder().values())
         tokenizer = cls(folder, backend, _chat_template(folder, config), special, False, frozenset(), added)
         tokenizer.adds_bos = tokenizer._adds_bos(config)
+        tokenizer.bytes_bound = _no_expansion(json.loads(tokenizer_file.read_text(encoding="utf-8")).get("normalizer"))
         tokenizer.stop_ids = tokenizer._stop_ids(_read_json(folder / "generation_config.json"))
         return tokenizer
 
@@ -131,8 +153,8 @@ class LocalTokenizer:
         Without character offsets (cheaper); `encode_offsets` re-encodes the few rows that need them."""
         return self.backend.encode_batch_fast(texts, add_special_tokens=False)
 
-    def encode_offsets(self, text: str):  # type: ignore[no-untyped-def]
-        return self.backend.encode(text, add_special_tokens=False)
+    def encode_offsets(self, texts: list[str]) -> list:
+        return self.backend.encode_batch(texts, add_special_tokens=False)
 
     def single_token(self, text: str) -> bool:
         return len(self.backend.encode(text, add_special_tokens=False).ids) == 1

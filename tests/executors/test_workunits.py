@@ -13,8 +13,8 @@ from curate.config import CleanConfig
 from curate.io.discover import discover
 from curate.io.readers import Span, read_file
 from curate.io.units import jsonl_spans, parquet_spans, plan_units
-from curate.units import record_path, run_unit
-from curate.workunits import merge_results, plan
+
+from curate.workunits import merge_results, plan, record_path, run_unit
 from scale_fixtures import jsonl_lines, write_jsonl, write_parquet
 
 KB = 1024
@@ -50,6 +50,28 @@ def test_jsonl_spans_read_exactly_the_whole_files_batches(tmp_path, bom):
     split = [b for span, _ in spans for b in batches_of(file, batch_bytes=8 * KB, span=span)]
     assert split == whole
     assert sum(len(b[1]) + len(b[2]) for b in whole) == 900 - sum(1 for x in lines if not x.strip())
+
+
+def test_span_cuts_are_the_readers_chunk_ends_after_a_bom(tmp_path):
+    from curate.io.streams import StreamEnd, line_chunks
+
+    # the second line ends 2 bytes past the first 1 KB window counted from byte 0, but inside the
+    # window the reader sees (it starts after the 3-byte BOM): only a BOM-aware planner cuts there
+    first = b'{"text": "' + b"a" * 480 + b'"}'
+    second = b'{"text": "' + b"b" * (1025 - 3 - len(first) - 1 - 12) + b'"}'
+    lines = [first, second] + [b'{"text": "' + b"c" * 300 + b'"}'] * 40
+    path = write_jsonl(tmp_path / "a.jsonl", lines, bom=True)
+    assert path.read_bytes().index(second) + len(second) == 1025
+    ends, at = set(), 3
+    for chunk, _ in line_chunks(path, None, 1024, StreamEnd()):
+        at += len(chunk)
+        ends.add(at)
+    spans, _ = jsonl_spans(path, unit_bytes=1024, batch_bytes=1024)
+    assert 1026 in ends and len(spans) >= 5
+    assert all(span.start in ends for span, _ in spans[1:])
+    file = one_file(path)
+    assert [b for span, _ in spans for b in batches_of(file, batch_bytes=1024, span=span)] == \
+        batches_of(file, batch_bytes=1024)
 
 
 def test_jsonl_small_file_and_last_sliver_are_not_split(tmp_path):
@@ -91,16 +113,20 @@ def test_plan_splits_big_files_keeps_streams_whole_and_groups_small_files(tmp_pa
         write_jsonl(raw / f"d{k}.jsonl", jsonl_lines(20, 3 + k))  # ~6 KB each: grouped
     (raw / "e.csv").write_text("instruction,output\n" + "q,a\n" * 8000)  # 32 KB CSV: whole
     files, _ = discover([raw])
-    units = plan_units(files, unit_bytes=48 * KB, batch_bytes=8 * KB)
+    units = plan_units(files, unit_bytes=48 * KB, batch_bytes=8 * KB, group_bytes=20 * KB)
     layout = [[(p.file.rel.split("/")[-1], p.span is not None) for p in u.pieces] for u in units]
     a_spans = sum(1 for u in layout if u == [("a.jsonl", True)])
     c_spans = sum(1 for u in layout if u == [("c.json", True)])
     assert a_spans >= 3 and c_spans >= 3
     rest = [u for u in layout if u not in ([("a.jsonl", True)], [("c.json", True)])]
     assert rest == [[("b.jsonl.gz", False)],
-                    [("d0.jsonl", False), ("d1.jsonl", False), ("d2.jsonl", False), ("d3.jsonl", False),
-                     ("d4.jsonl", False)],
-                    [("e.csv", False)]]
+                    [("d0.jsonl", False), ("d1.jsonl", False), ("d2.jsonl", False)],  # 19.2 KB
+                    [("d3.jsonl", False), ("d4.jsonl", False)], [("e.csv", False)]]
+    # by default groups hold up to a quarter of a unit (12 KB): no two of these files fit together
+    assert [u.bytes for u in plan_units(files, unit_bytes=48 * KB, batch_bytes=8 * KB)][-6:-1] == [
+        6188, 6169, 6834, 6163, 6468]
+    assert [u.bytes for u in plan_units(files, unit_bytes=52 * KB, batch_bytes=8 * KB)][-4:-1] == [
+        6188 + 6169, 6834 + 6163, 6468]
     assert [u.index for u in units] == list(range(len(units)))
     numbers = [p.number for u in units for p in u.pieces]
     assert numbers == sorted(numbers)  # pieces follow the input order

@@ -239,7 +239,7 @@ def tool_chat(row_id):
                                    '"b": {"type": "integer"}}}}}]',
             "messages": [{"role": "user", "content": "Two plus two?"},
                          {"role": "assistant", "content": "", "tool_calls": [call]},
-                         {"role": "tool", "content": "4", "tool_call_id": "call12345"},
+                         {"role": "tool", "content": '{"sum": 4}', "tool_call_id": "call12345"},
                          {"role": "assistant", "content": "It is 4."}]}
 
 
@@ -286,3 +286,41 @@ def test_reports_of_shards_merge_into_the_whole(tokenizer_dir):
         ("w:0", "template: empty assistant turn"), ("ok:1", "template: truncated answer"),
         ("w:1", "template: empty assistant turn")]
     assert merged.verdict_after_rejects == "safe" and merged.verdict == "unsafe"
+
+
+def test_template_that_needs_a_system_turn_is_probed_with_one(tokenizer_dir):
+    needs_system = ("{% if messages[0]['role'] != 'system' %}{{ raise_exception('A system turn is required') }}{% endif %}"
+                    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    folder = tokenizer_dir(needs_system, "chatml")
+    report = check_dataset([conv("s:0", "s:Be brief", "u:Hi", "a:Hello")], folder)
+    assert report.verdict == "safe" and checks(report) == {}
+    report = check_dataset([conv("s:1", "u:Hi", "a:Hello")], folder)
+    assert checks(report) == {"template raises": (1, ["s:1"])}
+    broken = check_dataset([conv("s:2", "u:Hi", "a:Hello")], tokenizer_dir("{{ raise_exception('no') }}", "chatml"))
+    assert checks(broken) == {"template probe failed": (1, []), "template raises": (1, ["s:2"])}
+    assert broken.findings["template probe failed"].detail == "TemplateError: no"
+
+
+def test_length_sample_keeps_every_check_exact(tokenizer_dir):
+    folder = tokenizer_dir("chatml", "chatml")
+    from curate.templates.mask import assistant_mask
+    from curate.templates.tokenizer import LocalTokenizer
+
+    tok = LocalTokenizer.load(folder)
+    long_answer = "Hello there, how are you today? " * 6
+    rows = [conv(f"s:{i}", "u:Hi", "a:Hello") for i in range(6)] + [conv("s:long", "u:Hi", "a:" + long_answer)]
+    long_length = len(assistant_mask(tok, rows[-1]["messages"])[0])
+    short_length = len(assistant_mask(tok, rows[0]["messages"])[0])
+    limit = long_length - 5
+    assert short_length < limit < long_length
+    sampled = check_dataset(rows, folder, limit, length_sample=3)
+    # 7 rows, sample 3: every third row (0, 3 and 6, the long one) is measured
+    assert checks(sampled) == {"truncated answer": (1, ["s:long"])}
+    assert sampled.lengths["over_max_length"] == 1
+    assert sampled.lengths["sampled_rows"] == 3 and sampled.lengths["count"] == 3
+    everything = check_dataset(rows, folder, limit, length_sample=0)
+    assert "sampled_rows" not in everything.lengths and everything.lengths["count"] == 7
+    assert everything.lengths["max"] == long_length and everything.lengths["over_max_length"] == 1
+    skipped = check_dataset(rows[1:], folder, limit, length_sample=3)  # 6 rows: 0 and 3 measured, not the long one
+    assert skipped.lengths["max"] == short_length and checks(skipped) == {"truncated answer": (1, ["s:long"])}

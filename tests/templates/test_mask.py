@@ -99,3 +99,13 @@ def test_probe_shape_of_families(tokenizer_dir):
         "mistral-v1": ("", "</s>", "</s>"),
         "deepseek-r1-distill": ("<｜Assistant｜><think>\n", "<｜end▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
     }
+
+
+@pytest.mark.parametrize("name,family", CASES)
+def test_token_count_is_bounded_by_utf8_size(tokenizer_dir, name, family):
+    """The bound `check` uses to skip tokenising rows --max-length cannot cut."""
+    tok = LocalTokenizer.load(tokenizer_dir(name, family))
+    assert tok.bytes_bound
+    chat = CHAT + [{"role": "user", "content": "ünïcödé — 東京 🙂 tabs\tand  spaces"}]
+    text, _ = ChatRenderer(tok.chat_template, tok.special).render(chat)
+    assert len(tok.backend.encode(text, add_special_tokens=False).ids) <= len(text.encode("utf-8")) + 1

@@ -77,3 +77,14 @@ def test_loading_a_folder_without_tokenizer_json_is_an_input_error(tmp_path):
         LocalTokenizer.load(tmp_path)
     with pytest.raises(InputError, match="not a folder"):
         LocalTokenizer.load(tmp_path / "missing")
+
+
+def test_bytes_bound_only_without_expanding_normalizers():
+    from curate.templates.tokenizer import _no_expansion
+
+    assert _no_expansion(None) and _no_expansion({"type": "NFC"})
+    assert _no_expansion({"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]})
+    assert not _no_expansion({"type": "NFKC"}) and not _no_expansion({"type": "NFD"})
+    assert not _no_expansion({"type": "Replace", "pattern": {"String": " "}, "content": "  "})
+    assert not _no_expansion({"type": "Replace", "pattern": {"Regex": " +"}, "content": " "})

@@ -114,7 +114,10 @@ def verify(
             unsure &= b < exact_below
         if unsure.any():
             exact_checks = int(unsure.sum())
-            similarity[unsure] = exact_jaccard(a[unsure], b[unsure], shingles)
+            rows = np.flatnonzero(unsure)
+            for lo in range(0, len(rows), _MAX_PAIRS):  # bounded memory, and ids fit the sort keys
+                chunk = rows[lo : lo + _MAX_PAIRS]
+                similarity[chunk] = exact_jaccard(a[chunk], b[chunk], shingles)
     keep = similarity >= threshold
     verified = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
     return verified, exact_checks
@@ -124,7 +127,8 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray, shingles: ShingleLookup) -> np.n
     """True Jaccard similarity of the shingle sets of each pair (a[i], b[i]), with sorts, no loops.
 
     Sets are compared on 40 bits of each shingle hash (a false match inside one pair of ~10^3 shingles
-    has probability ~10^-6), which leaves 24 bits for the pair number in one sortable uint64 key."""
+    has probability ~10^-6), which leaves 24 bits for the row or pair number in one sortable uint64
+    key: at most ``_MAX_PAIRS`` pairs per call."""
     needed = sorted_unique(np.concatenate([a, b]))
     node, value = shingles(needed)
     local = np.searchsorted(needed, node).astype(np.uint64)
@@ -134,14 +138,10 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray, shingles: ShingleLookup) -> np.n
     np.cumsum(counts[:-1], out=starts[1:])
     values = keys & _VALUE_MASK
     ia, ib = np.searchsorted(needed, a), np.searchsorted(needed, b)
-    inter = np.zeros(len(a), np.int64)
-    for lo in range(0, len(a), _MAX_PAIRS):  # pair numbers must fit in the key's top 24 bits
-        sl = slice(lo, lo + _MAX_PAIRS)
-        both = np.concatenate([_tagged(values, starts[ia[sl]], counts[ia[sl]]),
-                               _tagged(values, starts[ib[sl]], counts[ib[sl]])])  # fmt: skip
-        both.sort()
-        same = both[1:][both[1:] == both[:-1]]
-        inter[sl] = np.bincount((same >> _PAIR_SHIFT).astype(np.int64), minlength=len(ia[sl]))
+    both = np.concatenate([_tagged(values, starts[ia], counts[ia]), _tagged(values, starts[ib], counts[ib])])
+    both.sort()
+    same = both[1:][both[1:] == both[:-1]]  # a (pair, shingle) present on both sides
+    inter = np.bincount((same >> _PAIR_SHIFT).astype(np.int64), minlength=len(a))
     union = counts[ia] + counts[ib] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
@@ -156,7 +156,7 @@ def sorted_unique(x: np.ndarray) -> np.ndarray:
 
 _PAIR_SHIFT, _DROP_BITS = np.uint64(40), np.uint64(24)
 _VALUE_MASK = np.uint64((1 << 40) - 1)
-_MAX_PAIRS = 1 << 23
+_MAX_PAIRS = 1 << 22  # 2 rows per pair: row numbers stay below 2^23
 
 
 def _tagged(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 import polars as pl
@@ -173,13 +173,17 @@ class MinHashDedup(GlobalStage):
                 **self._results}  # fmt: skip
 
     # -- incremental index --------------------------------------------------------------------------
-    def save_index(self, out_dir: Path, kept_ids: pl.Series | pa.Array | list[str]) -> Path:
+    def save_index(self, out_dir: Path, kept_ids: pl.LazyFrame | pl.Series | pa.Array | list[str]) -> Path:
         """Store the kept rows' signatures and band hashes under ``OUT/index/minhash/`` (call after
-        `decide`). ``kept_ids``: the ids of the rows the dataset finally kept."""
-        kept = pl.DataFrame({"id": pl.Series("id", kept_ids, dtype=pl.String)})
+        `decide`). ``kept_ids``: the ids of the rows the dataset finally kept (or a LazyFrame with an
+        ``id`` column, e.g. ``pl.scan_parquet("OUT/data/*.parquet")``)."""
+        if isinstance(kept_ids, pl.LazyFrame):
+            kept = kept_ids.select(pl.col("id").cast(pl.String))
+        else:
+            kept = pl.DataFrame({"id": pl.Series("id", kept_ids, dtype=pl.String)}).lazy()
         nodes = (
             pl.scan_parquet(self._nodes_path)
-            .join(kept.lazy(), on="id", how="semi")
+            .join(kept, on="id", how="semi")
             .drop_nulls(self.band_columns[0])
             .select("minhash_shard", "minhash_row", "id", *self.band_columns)
             .sort("minhash_shard", "minhash_row")
@@ -206,8 +210,8 @@ class MinHashDedup(GlobalStage):
 
 
 def near_duplicates(
-    texts: list[str] | pa.Array,
-    ids: list[str] | pa.Array | None = None,
+    texts: Sequence[str] | pa.Array,
+    ids: Sequence[str] | pa.Array | None = None,
     config: MinHashConfig | None = None,
     *,
     batch_rows: int = 50_000,
@@ -215,10 +219,12 @@ def near_duplicates(
     """Near-duplicates among ``texts`` (a text-kind convenience for tests and benchmarks): one row per
     removed text with ``order`` (its position), ``id``, ``reason``, ``duplicate_of``, ``similarity``
     (estimated Jaccard to the kept row) and ``cluster``. Ids default to the positions as strings."""
-    texts = pa.array(texts, pa.string()) if not isinstance(texts, (pa.Array, pa.ChunkedArray)) else texts
+    arrow = (pa.Array, pa.ChunkedArray)
+    texts = pc.cast(texts if isinstance(texts, arrow) else pa.array(list(texts), pa.string()), pa.string())
     if ids is None:
         ids = pa.array([str(i) for i in range(len(texts))])
-    table = pa.table({"id": pa.array(ids, pa.string()) if isinstance(ids, list) else ids, "text": texts})
+    ids = pc.cast(ids if isinstance(ids, arrow) else pa.array(list(ids)), pa.string())
+    table = pa.table({"id": ids, "text": texts})
     stage = MinHashDedup(config)
     try:
         parts = [stage.keys(table.slice(i, batch_rows)) for i in range(0, max(table.num_rows, 1), batch_rows)]

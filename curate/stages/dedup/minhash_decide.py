@@ -68,18 +68,24 @@ class Decision:
             "candidate_pairs": pairs.height,
             "verified_pairs": verified.height,
             "exact_checks": exact_checks,
+            **self._cluster_report(clusters, removed),
+        }
+        return removed.drop("kept_old")
+
+    def _cluster_report(self, clusters: pl.DataFrame, removed: pl.DataFrame) -> dict:
+        report = {
             "clusters": int(clusters["cluster"].n_unique()) if clusters.height else 0,
             "clustered_rows": clusters.height,
             "removed": removed.height,
             "cluster_sizes": lsh.size_histogram(clusters),
         }
         if self.index is not None:
-            self.results["against"] = {
-                "dataset": str(config.against),
+            report["against"] = {
+                "dataset": str(self.config.against),
                 "index_rows": self.index.rows,
                 "removed_as_duplicates_of_it": int(removed["kept_old"].sum()),
             }
-        return removed.drop("kept_old")
+        return report
 
     def _new(self, wanted: np.ndarray, columns: list[str]) -> pl.DataFrame:
         """Columns of this run's rows among ``wanted`` nodes (read out of core from the keys file)."""

@@ -163,8 +163,25 @@ def estimated_jaccard(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def text_shingles(texts: pa.Array, ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes of every row's normalised text, and the number of shingles per row.
 
-    Words are hashed once per distinct word of the batch (dictionary encoding), then gathered.
+    Rows are taken in slices of about ``_SLICE_BYTES`` of text, which bounds the intermediate string
+    arrays whatever the batch size; within a slice each distinct word is hashed once (dictionary
+    encoding), then gathered.
     """
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    sizes = pc.fill_null(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    cuts = np.searchsorted(np.cumsum(sizes), np.arange(_SLICE_BYTES, sizes.sum(), _SLICE_BYTES), side="right")
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(texts)}), len(texts)]
+    parts = [_slice_shingles(texts.slice(lo, hi - lo), ngram, seed) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    if not parts:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+_SLICE_BYTES = 4 << 20
+
+
+def _slice_shingles(texts: pa.Array, ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     flat, counts = words(texts)
     encoded = pc.dictionary_encode(flat)
     if isinstance(encoded, pa.ChunkedArray):

@@ -5,12 +5,19 @@ from __future__ import annotations
 import importlib.util
 import secrets as _random
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from curate.errors import ConfigError
 from curate.stages.pii.actions import ACTIONS, Action
 from curate.stages.pii.entities import BY_NAME, NER_ENTITIES, PATTERN_ENTITIES
 
 NER_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
+
+
+@lru_cache(maxsize=1)
+def _installed_model() -> str | None:
+    """The first installed spaCy English model package (looked up once per process)."""
+    return next((m for m in NER_MODELS if importlib.util.find_spec(m) is not None), None)
 
 
 @dataclass
@@ -57,7 +64,7 @@ class PiiConfig:
             return None
         if self.spacy_model:
             return self.spacy_model
-        found = next((m for m in NER_MODELS if importlib.util.find_spec(m) is not None), None)
+        found = _installed_model()
         if self.ner and found is None:
             raise ConfigError(
                 "NER was requested but no spaCy English model is installed",

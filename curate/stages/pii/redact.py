@@ -29,6 +29,7 @@ from curate.stages.base import Annotator, Filter, Stage
 from curate.stages.pii.actions import apply
 from curate.stages.pii.config import PiiConfig
 from curate.stages.pii.fields import TextFields
+from curate.stages.pii.imports import load_recognizers
 from curate.stages.pii.scan import detect, prefilter
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,8 @@ class PiiRedactor(Annotator):
         return types, counts
 
     def _engine(self):
-        from curate.stages.pii.recognizers import analyzer
-
-        return analyzer(self.config.ner_model(), float(self.config.threshold))
+        model = self.config.ner_model()
+        return load_recognizers(model).analyzer(model, float(self.config.threshold))
 
     def manifest_info(self) -> dict:
         """Options, totals per entity type, and whether names were covered (no text, no salt)."""

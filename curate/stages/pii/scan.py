@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from curate.stages.pii.actions import Span, resolve
 from curate.stages.pii.entities import BY_NAME, SECRETS
+from curate.stages.pii.imports import load_recognizers
 
 _SECRETS = frozenset(SECRETS)
 
@@ -54,7 +55,7 @@ def prefilter(texts: pa.Array, patterns: Sequence[str], always: Sequence[str] = 
 def detect(engine, texts: list[str], hits: list[list[str]], threshold: float, resolved: bool = True) -> list[list[Span]]:
     """Presidio's spans for each candidate text (an empty list where nothing was confirmed): resolved
     into non-overlapping spans, or (``resolved=False``) exactly as Presidio returned them."""
-    from curate.stages.pii.recognizers import analyze
+    analyze = load_recognizers(None).analyze  # already imported by whoever built ``engine``
 
     out = []
     for text, entities in zip(texts, hits):

@@ -14,7 +14,7 @@ from curate.stages.base import Annotator
 
 
 class QualityAnnotator(Annotator):
-    name = "quality"
+    name = "quality_signals"
 
     def __init__(self, min_c4_sentences: int = 5):
         self.min_c4_sentences = min_c4_sentences

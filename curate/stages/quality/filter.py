@@ -54,7 +54,9 @@ class QualityFilter(Filter):
             return pc.if_else(keep, pa.scalar(None, pa.string()), pa.scalar("keep-where"))
         kind = kind_of(batch.schema)
         wanted = [n for n in batch.column_names if n.startswith(("quality_", "lang")) or n == "text"]
-        frame = pl.from_arrow(batch.select(wanted)) if wanted else pl.DataFrame(height=batch.num_rows)
+        if not wanted:
+            return pa.nulls(batch.num_rows, pa.string())
+        frame = pl.from_arrow(batch.select(wanted))
         assert isinstance(frame, pl.DataFrame)
         reason = R.first_reason(frame, self.rules(kind, wanted))
         return reason.to_arrow().cast(pa.string())

@@ -1,9 +1,11 @@
 """Words of a batch of texts, as the Gopher/FineWeb rules count them: one flat token table per batch.
 
-The published rules count words with spaCy's rule-based English tokenizer (``spacy.blank("en")``), so this
-module uses that tokenizer too, once per text (datatrove tokenizes each document again for each filter).
-What comes back is a flat table of token ids (spaCy's ORTH hashes), their lengths and two flags computed
-once per distinct token string, so every rule after this is array arithmetic.
+The published rules count words with spaCy's rule-based English tokenizer (``spacy.blank("en")``), so the
+tokens here are exactly spaCy's, found faster: spaCy splits every whitespace-free chunk on its own, so
+chunks come from one regex over the batch, plain words and numbers need no tokenizer at all, and only the
+remaining distinct chunks go through spaCy (cached). datatrove tokenizes each document again for each
+filter. What comes back is a flat table of token hashes, their lengths and flags computed once per
+distinct token string, so every rule after this is array arithmetic.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import polars as pl
 
 _lock = threading.RLock()
 _nlp = None
@@ -36,8 +39,6 @@ TERMINAL_REGEX = (
 @lru_cache(maxsize=1)
 def terminal_chars() -> frozenset[str]:
     """The sentence-terminal marks of ``TERMINAL_REGEX`` as a set (computed once, from the regex)."""
-    import polars as pl
-
     candidates = [chr(i) for i in range(0x20, 0x20000) if unicodedata.category(chr(i)).startswith("P")]
     series = pl.Series(candidates)
     return frozenset(series.filter(series.str.contains(f"^{TERMINAL_REGEX}$")).to_list())
@@ -78,7 +79,7 @@ class Tokens:
 
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Gopher's English stop words
-_features: dict[int, tuple[bool, bool, int]] = {}  # per distinct token string, across batches
+_features: dict[str, tuple[bool, bool, int]] = {}  # per distinct token string, across batches
 _MAX_CACHED = 1_000_000
 _MAX_STRINGS = 2_000_000
 
@@ -89,38 +90,78 @@ def _feature(text: str) -> tuple[bool, bool, int]:
     return all(ch in symbols for ch in text), any(ch.isalpha() for ch in text), stop
 
 
-def tokenize(texts: list[str]) -> Tokens:
-    """Tokens of every text; whitespace tokens are dropped (the reference strips and drops them)."""
-    nlp = english()
-    parts_orth, parts_len, counts = [], [], []
-    from spacy.attrs import IS_SPACE, LENGTH, ORTH
+CHUNK = r"[^\s\x1c-\x1f]+"  # spaCy tokenizes each maximal run of non-whitespace on its own
+_SIMPLE = r"^(?:[A-Za-z]+|[0-9]+)$"  # no prefix, suffix or infix rule splits these
+_WORD_PUNCT = r"^[A-Za-z]+[.,;:!?]$"  # only the final mark splits off
+_chunks: dict[str, list[str]] = {}  # spaCy's answer per distinct complex chunk, across batches
 
-    if len(_features) > _MAX_CACHED:  # bounded memory in long runs over huge vocabularies
-        _features.clear()
+
+def _spacy_chunks(chunks: list[str]) -> list[list[str]]:
+    """spaCy's tokens for chunks the fast path cannot settle (cached per process)."""
+    nlp = english()
+    missing = [c for c in chunks if c not in _chunks]
+    if len(_chunks) + len(missing) > _MAX_CACHED:
+        _chunks.clear()
+        missing = chunks
     with _lock:
-        for doc in nlp.tokenizer.pipe(texts, batch_size=256):
-            array = doc.to_array([ORTH, LENGTH, IS_SPACE])
-            array = array[array[:, 2] == 0] if len(array) else array.reshape(0, 3)
-            parts_orth.append(array[:, 0])
-            parts_len.append(array[:, 1])
-            counts.append(len(array))
-            for orth in np.unique(array[:, 0]):
-                key = int(orth)
-                if key not in _features:
-                    _features[key] = _feature(nlp.vocab.strings[key])
-    orth = np.concatenate(parts_orth).astype(np.uint64) if parts_orth else np.zeros(0, np.uint64)
-    length = np.concatenate(parts_len).astype(np.int64) if parts_len else np.zeros(0, np.int64)
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        for chunk, doc in zip(missing, nlp.tokenizer.pipe(missing, batch_size=1024)):
+            _chunks[chunk] = [t.text for t in doc]
+    return [_chunks[c] for c in chunks]
+
+
+def _chunk_tokens(unique: pl.Series) -> pl.DataFrame:
+    """(c, tok) for each distinct chunk: plain words and numbers stay whole, a word with one final mark
+    splits in two, anything else (quotes, contractions, URLs, special cases) goes through spaCy."""
+    rules = pl.Series(list(english().tokenizer.rules), dtype=pl.String).implode()
+    frame = pl.DataFrame({"c": unique})
+    special = pl.col("c").is_in(rules)
+    frame = frame.with_columns(
+        kind=pl.when(pl.col("c").str.contains(_SIMPLE) & ~special).then(pl.lit(1))
+        .when(pl.col("c").str.contains(_WORD_PUNCT) & ~special
+              & ~pl.col("c").str.slice(0, pl.col("c").str.len_chars() - 1).is_in(rules)).then(pl.lit(2))
+        .otherwise(pl.lit(0))
+    )
+    simple = frame.filter(pl.col("kind") == 1).select("c", tok=pl.concat_list(pl.col("c")))
+    split = frame.filter(pl.col("kind") == 2).select(
+        "c", tok=pl.concat_list(pl.col("c").str.slice(0, pl.col("c").str.len_chars() - 1), pl.col("c").str.slice(-1)))
+    complex_chunks = frame.filter(pl.col("kind") == 0)["c"].to_list()
+    rest = pl.DataFrame({"c": complex_chunks, "tok": _spacy_chunks(complex_chunks)},
+                        schema={"c": pl.String, "tok": pl.List(pl.String)})
+    return pl.concat([simple, split, rest]).explode("tok").with_row_index("k")
+
+
+def tokenize(texts: list[str]) -> Tokens:
+    """Tokens of every text, exactly as spaCy's English tokenizer splits them, whitespace dropped.
+
+    spaCy tokenizes every whitespace-free chunk independently, so chunks are found with a regex, and
+    only the distinct chunks that are not plain words or numbers go through spaCy (usually a few per
+    cent of a batch; their results are cached)."""
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String}).with_row_index("row")
+    chunks = frame.select("row", pl.col("t").str.extract_all(CHUNK).alias("c")).explode("c").drop_nulls("c")
+    chunks = chunks.with_row_index("i")
+    table = _chunk_tokens(chunks["c"].unique())
+    tokens = chunks.join(table, on="c", how="inner").sort("i", "k").select("row", "tok")
+    tokens = tokens.filter(pl.col("tok").str.contains(f"[^{CHUNK[2:-2]}]"))  # spaCy whitespace tokens go
+    n = len(texts)
+    row = tokens["row"].to_numpy().astype(np.int64)
+    counts = np.bincount(row, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    unique, inverse = np.unique(orth, return_inverse=True)
-    table = np.array([_features[int(u)] for u in unique], dtype=np.int64).reshape(-1, 3)
+    unique = tokens["tok"].unique()
+    if len(_features) + len(unique) > _MAX_CACHED:
+        _features.clear()
+    features = {t: _features.get(t) or _features.setdefault(t, _feature(t)) for t in unique.to_list()}
+    feat = pl.DataFrame({"tok": list(features), "symbol": [f[0] for f in features.values()],
+                         "alpha": [f[1] for f in features.values()], "stop": [f[2] for f in features.values()]},
+                        schema={"tok": pl.String, "symbol": pl.Boolean, "alpha": pl.Boolean, "stop": pl.Int64})
+    tokens = tokens.with_row_index("j").join(feat, on="tok", how="left").sort("j")
     return Tokens(
-        row=np.repeat(np.arange(len(texts)), counts),
-        orth=orth,
-        length=length,
-        symbol=table[inverse, 0].astype(bool),
-        alpha=table[inverse, 1].astype(bool),
-        stop=table[inverse, 2],
+        row=row,
+        orth=tokens["tok"].hash(seed=0).to_numpy(),
+        length=tokens["tok"].str.len_chars().to_numpy().astype(np.int64),
+        symbol=tokens["symbol"].to_numpy(),
+        alpha=tokens["alpha"].to_numpy(),
+        stop=tokens["stop"].to_numpy(),
         offsets=offsets,
     )
 

@@ -117,3 +117,14 @@ def test_old_rows_are_not_reloaded_when_no_new_row_is_near_them(previous, tmp_pa
     assert _run(stage, ["x", "y"], _docs(9, 2)).height == 0
     assert not any("index" in f for f in read)
     stage.close()
+
+
+def test_save_index_takes_the_kept_ids_from_a_lazy_frame(tmp_path):
+    texts = _docs(3, 4)
+    stage = MinHashDedup(MinHashConfig(spill_dir=tmp_path / "s"))
+    _run(stage, ["a", "b", "c", "d"], texts)
+    pl.DataFrame({"id": ["d", "b"], "other": [1, 2]}).write_parquet(tmp_path / "data.parquet")
+    folder = stage.save_index(tmp_path / "out", pl.scan_parquet(tmp_path / "data.parquet"))
+    stage.close()
+    assert sorted(pq.read_table(sorted(folder.glob("part-*.parquet")))["id"].to_pylist()) == ["b", "d"]
+    assert json.loads((folder / "params.json").read_text())["indexed_rows"] == 2
