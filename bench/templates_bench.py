@@ -7,8 +7,9 @@ conversational dataset, without any of the checks).
 Builds (once, under bench/data/) a byte-level BPE tokenizer with a 32k vocabulary trained on synthetic
 text, saved like save_pretrained with the chosen shipped template, and an OUT folder of synthetic chats
 (1-3 turns, 8-60 word questions, 20-250 word answers, a third with a system turn). Each side runs in its
-own process; wall time and peak RSS are of the whole process, medians over --repeat runs.
-Writes bench/results/templates.md.
+own process; wall time, CPU time and peak RSS are of the whole process, medians over --repeat runs.
+The check runs with --max-length 4096 and its default length sample (statistics from 20,000 rows, every
+check on every row); --exact adds a run that tokenises every row. Writes bench/results/templates.md.
 """
 
 from __future__ import annotations

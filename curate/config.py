@@ -36,6 +36,8 @@ class CleanConfig:
                         choices=("exact", "minhash", "off"))
     dedup_scope: str = option("all", "What dedup compares: all (whole record), prompt, or response.",
                               choices=("all", "prompt", "response"))
+    dedup_keep: str = option("first", "Which row of a near-duplicate cluster --dedup minhash keeps: first (input "
+                             "order), longest, or quality (highest quality_score).", choices=("first", "longest", "quality"))
     threshold: float = option(0.8, "Jaccard similarity above which --dedup minhash treats rows as duplicates.")
     against: str | None = option(None, "A previous curated OUT: drop rows that near-duplicate it (minhash).")
     pii: str = option("off", "Personal data and secrets: redact, mask, hash, drop, or off.",

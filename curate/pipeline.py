@@ -63,10 +63,12 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     kind = _dataset_kind(results, config)
     included = [r for r in results if r.kind == kind]
 
-    decided, decide_counts, stage_info = _decide(global_stages(config), included, config, progress)
+    stages = global_stages(config, staging)
+    decided, decide_counts, stage_info = _decide(stages, included, config, progress)
     final = staging / "final"
     shutil.rmtree(final, ignore_errors=True)
     manifest = _write(final, results, kind, decided, config, progress)
+    _save_indexes(stages, final, config)
 
     counts = manifest["counts"]
     counts["by_stage"] = _stage_counts(results, kind, decide_counts)
@@ -78,6 +80,18 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     shutil.rmtree(staging, ignore_errors=True)
     return CleanResult(out, manifest, counts["read"], counts["kept"], counts["rejected"],
                        Counter(counts["rejects_by_reason"]))
+
+
+def _save_indexes(stages, final: Path, config: CleanConfig) -> None:
+    """Stages that keep an index of the kept rows (MinHash signatures for a later --against) write it
+    under OUT/index/, then drop their spill files."""
+    for stage in stages:
+        if hasattr(stage, "save_index"):
+            shards = str(final / "data" / f"part-*.{'parquet' if config.to == 'parquet' else 'jsonl'}")
+            ids = (pl.scan_parquet(shards) if config.to == "parquet" else pl.scan_ndjson(shards)).select("id")
+            stage.save_index(final, ids)
+        if hasattr(stage, "close"):
+            stage.close()
 
 
 def _executor(config: CleanConfig):
@@ -118,9 +132,10 @@ def _publish(final: Path, out: Path, manifest: dict) -> None:
     """Swap the finished shards into OUT, then write the manifest last: a reader that finds a manifest
     finds the shards it lists, and a killed run never leaves a half-written shard in data/ or rejects/."""
     (out / manifest_io.MANIFEST).unlink(missing_ok=True)
-    for folder in ("data", "rejects"):
+    for folder in ("data", "rejects", "index"):
         shutil.rmtree(out / folder, ignore_errors=True)
-        os.replace(final / folder, out / folder)
+        if (final / folder).exists():
+            os.replace(final / folder, out / folder)
     manifest_io.write(out, manifest)
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.config import CleanConfig
-from curate.errors import CurateError
+from curate.errors import CurateError, InputError
 from curate.io import staging as staging_io
 from curate.io.conform import used_paths
 from curate.io.units import Piece, WorkUnit
@@ -38,8 +38,12 @@ def _sha256_cached(path: Path, size: int, mtime_ns: int) -> str:
 
 
 def file_sha256(file) -> str:
-    stat = file.path.stat()
-    return _sha256_cached(file.path, stat.st_size, stat.st_mtime_ns)
+    try:
+        stat = file.path.stat()
+        return _sha256_cached(file.path, stat.st_size, stat.st_mtime_ns)
+    except OSError as err:
+        raise InputError(f"cannot open {file.rel}: {err.strerror or err}",
+                         hint="check that the file exists and is readable (it may have moved since the run started)") from None
 
 
 def piece_sha256(piece: Piece) -> str:
@@ -131,7 +135,7 @@ class _Piece:
         self.batch_bytes = batch_bytes
         self.result = UnitResult(piece.number, self.file.rel, self.file.size, piece_sha256(piece))
         self.map_stages = map_stages(config)
-        self.global_stages = global_stages(config)
+        self.global_stages = global_stages(config, folder.parent.parent)  # the run's staging folder
         self.key = file_key(self.file.rel)
         self.detection, self.detect_error = detected or (None, None)
         if self.detection is not None:

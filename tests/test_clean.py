@@ -275,3 +275,30 @@ def test_inspect_reports_formats_problems_and_masked_samples():
     assert "raw/README.md: skipped (not a data file)" in lines
     assert lines[-1] == "4 files, 25 records, 4 with problems"
     assert "jane.doe@example.com" not in result.output and "555 0132" not in result.output
+
+
+NEAR_BASE = ("The river flows past the old mill and under the stone bridge before it reaches the quiet "
+             "harbour town where fishing boats wait for the morning tide to carry them out to sea again")
+
+
+def test_near_duplicates_through_the_cli_and_against_a_previous_dataset(tmp_path):
+    edited = NEAR_BASE.replace("quiet", "calm")  # one word of 33 changed
+    other = "Completely different text about baking bread with flour water salt and a slow overnight rise"
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", [chat("Tell me about the river.", NEAR_BASE),
+                                                    chat("Tell me about the river.", edited),
+                                                    chat("How do I bake bread?", other)])
+    out = tmp_path / "out"
+    result = clean(src, "--out", out, "--dedup", "minhash", "--threshold", "0.7")
+    assert result.exit_code == 0, result.output
+    [reject] = pq.read_table(out / "rejects").to_pylist()
+    assert (reject["stage"], reject["source_index"], reject["duplicate_of"]) == ("near-dedup", 1, manifest_id(src, 0))
+    assert reject["reason"].startswith("near-duplicate: similarity 0.")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["near-dedup"]["clusters"] == 1
+    assert (out / "index" / "minhash" / "params.json").is_file()
+    new = write_jsonl(tmp_path / "new" / "b.jsonl", [chat("Tell me about the river!", NEAR_BASE + "!"),
+                                                     chat("What is a prime?", "A number with two divisors.")])
+    out2 = tmp_path / "out2"
+    assert clean(new, "--out", out2, "--dedup", "minhash", "--threshold", "0.7", "--against", out).exit_code == 0
+    assert [r["source_index"] for r in pq.read_table(out2 / "rejects").to_pylist()] == [0]
+    assert pq.read_table(out2 / "data").num_rows == 1

@@ -133,12 +133,23 @@ def big(tmp_path_factory):
     return root, raw
 
 
-def test_sigkill_leaves_no_partial_shard_and_the_rerun_resumes(big):
+@pytest.fixture(scope="module")
+def interrupted(big):
+    """OUT after `curate clean` was SIGKILLed over a previous finished dataset (kept pristine: each test
+    works on a copy), with that previous manifest."""
     root, raw = big
-    reference = direct(raw, root / "reference")
-    out = root / "out"
+    out = root / "killed"
     previous = direct(raw, out, dedup="off")  # a finished dataset the killed run would replace
     kill_after_first_unit(raw, out)
+    return out, previous
+
+
+def test_sigkill_leaves_no_partial_shard_and_the_rerun_resumes(big, interrupted):
+    root, raw = big
+    killed, previous = interrupted
+    out = root / "resumed"
+    shutil.copytree(killed, out)
+    reference = direct(raw, root / "reference")
     done = sorted(p.name for p in (out / ".staging").glob("unit-*.done"))
     units = len(list((out / ".staging").glob("unit-?????")))
     assert done and len(done) < 24  # 3 files of ~620 KB in 64 KB units: most were still to do
@@ -147,7 +158,6 @@ def test_sigkill_leaves_no_partial_shard_and_the_rerun_resumes(big):
     on_disk = {p.relative_to(out).as_posix() for folder in ("data", "rejects") for p in (out / folder).iterdir()}
     assert on_disk == set(listed)
     assert all(hashlib.sha256((out / path).read_bytes()).hexdigest() == sha for path, sha in listed.items())
-    shutil.copytree(out, root / "stale")  # the same interrupted state, for the next test
     manifest = cli(raw, out)
     assert manifest["resumed_units"] == len(done) >= 1 and units >= len(done)
     assert shards(out) == shards(root / "reference")
@@ -155,11 +165,10 @@ def test_sigkill_leaves_no_partial_shard_and_the_rerun_resumes(big):
     assert not (out / ".staging").exists()
 
 
-def test_a_changed_option_reuses_nothing_from_an_interrupted_run(big):
+def test_a_changed_option_reuses_nothing_from_an_interrupted_run(big, interrupted):
     root, raw = big
     stale = root / "stale"
-    if not stale.exists():
-        pytest.fail("run with test_sigkill_leaves_no_partial_shard_and_the_rerun_resumes (it makes the state)")
+    shutil.copytree(interrupted[0], stale)
     assert list((stale / ".staging").glob("unit-*.done"))
     manifest = cli(raw, stale, "--format", "sharegpt")
     fresh = direct(raw, root / "fresh-sharegpt", format="sharegpt")

@@ -173,14 +173,13 @@ def hf_dataset(curated: Curated, *, prompts_only: bool = False) -> Any:
     """The data shards as a `datasets.Dataset` in TRL's columns (``prompts_only``: online-RL prompts)."""
     import datasets
 
-    wanted = [c for c in (*MESSAGE_COLUMNS.get(curated.kind, ()), "tools")]  # type: ignore[arg-type]
+    needed = list(MESSAGE_COLUMNS.get(curated.kind, ()))  # type: ignore[call-overload]
     schema = pq.read_schema(curated.files[0])
-    if not MESSAGE_COLUMNS.get(curated.kind) or not all(c in schema.names for c in MESSAGE_COLUMNS[curated.kind]):  # type: ignore[index]
-        raise InputError(f"{curated.root}: {curated.kind} data without the columns {list(MESSAGE_COLUMNS.get(curated.kind, ()))}",  # type: ignore[arg-type]
+    if not needed or not all(c in schema.names for c in needed):
+        raise InputError(f"{curated.root}: {curated.kind} data without the columns {needed or ['messages']}",
                          hint="clean it with --format openai (conversations) or --format trl (preference pairs)")
-    present = [c for c in wanted if c in schema.names]
-    raw = datasets.Dataset.from_parquet([str(p) for p in curated.files], columns=present)
-    raw = raw.with_format("arrow")
+    present = needed + (["tools"] if "tools" in schema.names else [])
+    raw = datasets.Dataset.from_parquet([str(p) for p in curated.files], columns=present).with_format("arrow")
     reshaped = raw.map(lambda batch: _reshape(batch, curated.kind, prompts_only), batched=True,
                        batch_size=10_000, remove_columns=present, desc="Reading curated shards")
     return reshaped.with_format(None)

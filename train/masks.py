@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from curate.errors import TemplateError
-
 LossPath = Literal["all tokens", "template markers", "trl training template", "curate mask"]
 
 
@@ -33,25 +31,14 @@ def sft_loss_path(tokenizer: Any, template: str, all_tokens: bool) -> LossPath:
 
 
 def _encoder(tokenizer_dir: str, template: str) -> Any:
-    """A function rows → (input_ids, mask) built once: renderer, probed template shape, tokenizer."""
-    from curate.templates.mask import assistant_char_spans, probe_shape, token_ranges
-    from curate.templates.render import ChatRenderer, chat_messages, parse_tools
-    from curate.templates.tokenizer import LocalTokenizer
+    """A function rows → (input_ids, mask) built once (`curate.templates.mask_encoder`)."""
+    from curate.templates import mask_encoder
+    from curate.templates.render import chat_messages, parse_tools
 
-    tok = LocalTokenizer.load(tokenizer_dir)
-    renderer = ChatRenderer(template, tok.special)
-    shape = probe_shape(renderer, tok)
-    if shape.error:
-        raise TemplateError(f"the chat template fails on a plain chat: {shape.error}", hint="fix the template")
+    encode_chat = mask_encoder(tokenizer_dir, template)
 
     def encode(messages: list[dict], tools: str | None) -> tuple[list[int], list[int]]:
-        chat = chat_messages(messages)
-        text, _ = renderer.render(chat, tools=parse_tools(tools))
-        encoding = tok.backend.encode(text, add_special_tokens=False)
-        mask = [0] * len(encoding.ids)
-        for first, stop in token_ranges(encoding, assistant_char_spans(text, chat, shape)):
-            mask[first:stop] = [1] * (stop - first)
-        return list(encoding.ids), mask
+        return encode_chat(chat_messages(messages), parse_tools(tools))
 
     return encode
 

@@ -19,6 +19,7 @@ def clean(
     kind: Optional[str] = typer.Option(None, help=help_of("kind")),
     dedup: Optional[str] = typer.Option(None, help=help_of("dedup")),
     dedup_scope: Optional[str] = typer.Option(None, help=help_of("dedup_scope")),
+    dedup_keep: Optional[str] = typer.Option(None, help=help_of("dedup_keep")),
     threshold: Optional[float] = typer.Option(None, help=help_of("threshold")),
     against: Optional[str] = typer.Option(None, help=help_of("against")),
     pii: Optional[str] = typer.Option(None, help=help_of("pii")),

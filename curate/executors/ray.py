@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from curate.config import CleanConfig
-from curate.errors import MissingDependency
+from curate.errors import CurateError, MissingDependency
 from curate.units import UnitResult
 from curate.workunits import merge_results, plan, run_unit
 
@@ -42,7 +42,7 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             unit = refs[ready[0]]
-            results[unit.index] = ray.get(ready[0])  # a task's error surfaces here
+            results[unit.index] = _get(ray, ready[0])
             done += unit.bytes
             if progress:
                 progress("map", done, total)
@@ -50,3 +50,15 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _get(ray, ref):
+    """A task's result; a `CurateError` raised in a task surfaces as itself (its one-line message and exit
+    code), not wrapped in Ray's task error. Ray retries tasks lost with their node; `run_unit` redoes the
+    unit from scratch, so a retry is safe."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as error:
+        if isinstance(error.cause, CurateError):
+            raise error.cause from None
+        raise

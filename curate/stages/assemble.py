@@ -8,6 +8,7 @@ Global stages (deduplication) run after every batch has been mapped.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from curate.config import CleanConfig
 from curate.stages.base import GlobalStage, Stage
@@ -30,9 +31,16 @@ def map_stages(config: CleanConfig) -> tuple[Stage, ...]:
     return _map_stages(_key(config))
 
 
-def global_stages(config: CleanConfig) -> list[GlobalStage]:
+def global_stages(config: CleanConfig, staging: Path) -> list[GlobalStage]:
+    """``staging`` is the run's staging folder, shared by every worker (MinHash spills signatures there)."""
     if config.dedup == "exact":
         from curate.stages.dedup.exact import ExactDedup
 
         return [ExactDedup(config.dedup_scope)]  # type: ignore[arg-type]
+    if config.dedup == "minhash":
+        from curate.stages.dedup.minhash import MinHashConfig, MinHashDedup
+
+        return [MinHashDedup(MinHashConfig(
+            threshold=config.threshold, scope=config.dedup_scope, keep=config.dedup_keep,  # type: ignore[arg-type]
+            against=Path(config.against) if config.against else None, spill_dir=staging))]
     return []

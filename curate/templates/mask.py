@@ -191,21 +191,36 @@ def _scan(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int | N
     return (hits[0], hits[-1]) if hits else (None, None)
 
 
-def assistant_mask(tokenizer, messages: list[dict], tools: list | None = None, template: str | None = None):  # type: ignore[no-untyped-def]
-    """``(input_ids, mask)`` of one chat as training tokenises it; mask is 1 on the trained tokens.
+def mask_encoder(tokenizer, template: str | None = None):  # type: ignore[no-untyped-def]
+    """A function ``(messages, tools=None) -> (input_ids, mask)`` built once (renderer, probed shape).
 
-    ``tokenizer``: a `LocalTokenizer` or a folder; ``messages``: dicts as transformers takes them
-    (canonical rows: pass them through `curate.templates.render.chat_messages` first).
+    ``tokenizer``: a `LocalTokenizer` or a folder; ``template``: its own chat template when None.
+    ``messages``: dicts as transformers takes them (canonical rows: `render.chat_messages` first).
     """
     from curate.templates.tokenizer import LocalTokenizer
 
     tok = tokenizer if isinstance(tokenizer, LocalTokenizer) else LocalTokenizer.load(tokenizer)
     renderer = ChatRenderer(tok.require_template(template), tok.special)
-    text, spans = renderer.render(messages, tools=tools)
-    if not renderer.has_generation:
-        spans = assistant_char_spans(text, messages, probe_shape(renderer, tok))
-    encoding = tok.backend.encode(text, add_special_tokens=False)
-    mask = [0] * len(encoding.ids)
-    for first, stop in token_ranges(encoding, spans):
-        mask[first:stop] = [1] * (stop - first)
-    return list(encoding.ids), mask
+    shape = None if renderer.has_generation else probe_shape(renderer, tok)
+
+    def encode(messages: list[dict], tools: list | None = None) -> tuple[list[int], list[int]]:
+        text, spans = renderer.render(messages, tools=tools)
+        if shape is not None:
+            spans = assistant_char_spans(text, messages, shape)
+        encoding = tok.backend.encode(text, add_special_tokens=False)
+        mask = [0] * len(encoding.ids)
+        for first, stop in token_ranges(encoding, spans):
+            mask[first:stop] = [1] * (stop - first)
+        return list(encoding.ids), mask
+
+    return encode
+
+
+def assistant_mask(tokenizer, messages: list[dict], tools: list | None = None, template: str | None = None):  # type: ignore[no-untyped-def]
+    """``(input_ids, mask)`` of one chat as training tokenises it; mask is 1 on the trained tokens.
+
+    The trained span of an answer: with ``{% generation %}`` markers, what they enclose; otherwise what
+    prefix rendering gives (after the generation prompt, up to and including the end-of-turn token).
+    For many chats build `mask_encoder` once.
+    """
+    return mask_encoder(tokenizer, template)(messages, tools)

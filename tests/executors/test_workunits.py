@@ -207,3 +207,16 @@ def test_records_survive_moving_the_staging_folder(tmp_path, monkeypatch):
     result = run_unit(units[0], _config(), tmp_path / "s2")[0]
     assert result.resumed == 1
     assert all(p.startswith(str(tmp_path / "s2")) and Path(p).is_file() for p in result.batches + result.rejects)
+
+
+def test_a_file_that_vanished_after_discovery_is_an_input_error(tmp_path):
+    from curate.errors import InputError
+    from curate.executors.local import map_units
+
+    write_jsonl(tmp_path / "raw" / "a.jsonl", jsonl_lines(5, 0))
+    gone = write_jsonl(tmp_path / "raw" / "b.jsonl", jsonl_lines(5, 1))
+    files, _ = discover([tmp_path / "raw"])
+    gone.unlink()
+    (tmp_path / "staging").mkdir()
+    with pytest.raises(InputError, match=r"^cannot open raw/b.jsonl: No such file or directory \(hint: "):
+        map_units(files, _config(), tmp_path / "staging")

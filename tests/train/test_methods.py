@@ -139,3 +139,12 @@ def test_yaml_passes_through_and_cli_flags_win(tmp_path):
     args = build_trl_config("dpo", options, fields)
     assert (type(args).__name__, args.max_steps, args.learning_rate, args.beta) == ("DPOConfig", 3, 0.5, 0.3)
     assert (args.report_to, args.save_strategy, args.output_dir) == ([], "no", str(tmp_path / "o"))
+
+
+def test_template_option_takes_a_file_or_the_tokenizers_own(world, tmp_path):
+    from train.models import resolve_template
+
+    jinja = tmp_path / "mine.jinja"
+    jinja.write_text(toy.CHATML_GENERATION)
+    assert resolve_template(world["plain_tok"], None) == toy.CHATML_PLAIN
+    assert resolve_template(world["plain_tok"], str(jinja)) == toy.CHATML_GENERATION

@@ -92,7 +92,8 @@ def _feature(text: str) -> tuple[bool, bool, int]:
 
 CHUNK = r"[^\s\x1c-\x1f]+"  # spaCy tokenizes each maximal run of non-whitespace on its own
 _SIMPLE = r"^(?:[A-Za-z]+|[0-9]+)$"  # no prefix, suffix or infix rule splits these
-_WORD_PUNCT = r"^[A-Za-z]+[.,;:!?]$"  # only the final mark splits off
+# only the final mark splits off ("." only after a lower-case letter: spaCy keeps "U." and "ABC." whole)
+_WORD_PUNCT = r"^(?:[A-Za-z]+[,;:!?]|[A-Za-z]*[a-z]\.)$"
 _chunks: dict[str, list[str]] = {}  # spaCy's answer per distinct complex chunk, across batches
 
 

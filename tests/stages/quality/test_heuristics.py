@@ -41,3 +41,17 @@ def test_thresholds_change_the_decision():
     frame = text_signals([text]).with_columns(text=pl.Series([text]))
     assert first_reason(frame, strict).to_list() == ["gopher: word count"]
     assert first_reason(frame, loose).to_list() == [None]
+
+
+def test_tokens_are_spacys_tokens():
+    import spacy
+
+    from curate.stages.quality.tokens import tokenize
+
+    text = ("U.S. ABC. word. Word, R. e.g. don't cannot CANNOT 10km 5.5 (hello) isn’t a-b "
+            "\"quoted\" http://x.org/a?b=1 #tag ... …  tab\there\n\nnew line 1,000 3rd")
+    expected = [t.text for t in spacy.blank("en")(text) if t.text.strip()]
+    tokens = tokenize([text, ""])
+    assert list(tokens.offsets) == [0, len(expected), len(expected)]
+    assert list(tokens.length) == [len(t) for t in expected]
+    assert [bool(s) for s in tokens.symbol] == [all(not c.isalnum() for c in t) for t in expected]
