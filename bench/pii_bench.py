@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from collections import Counter, defaultdict
@@ -216,12 +217,20 @@ def speed(n: int, seed: int, workers: int, repeats: int, pii_rate: float) -> dic
     conversations = generate(n, seed + 1, pii_rate=pii_rate, neg_rate=0.3)
     pq.write_table(canonical_table(conversations), src)
     texts = sum(len(c["messages"]) for c in conversations)
-    results = {}
-    for tool in ("curate", "presidio"):
-        cmd = [sys.executable, __file__, "--run", tool, "--src", str(src), "--dst", str(data / f"pii_out_{tool}.parquet"), "--workers", str(workers)]
-        runs = [run_measured(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(repeats)]
-        results[tool] = {"wall_s": median_of(runs, "wall_s"), "peak_rss_mb": median_of(runs, "peak_rss_mb")}
-    return {"conversations": n, "texts": texts, "pii_rate": pii_rate, "workers": workers, **results}
+    runs: dict[str, list[dict]] = {"curate": [], "presidio": []}
+    load = [os.getloadavg()[0]]
+    for _ in range(repeats):  # interleaved, so both tools see the same drift in machine load
+        for tool in runs:
+            cmd = [sys.executable, __file__, "--run", tool, "--src", str(src), "--dst", str(data / f"pii_out_{tool}.parquet"), "--workers", str(workers)]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            run = run_measured(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            run["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            runs[tool].append(run)
+            load.append(os.getloadavg()[0])
+    results = {tool: {k: median_of(r, k) for k in ("wall_s", "cpu_s", "peak_rss_mb")} for tool, r in runs.items()}
+    results["load"] = [round(x, 1) for x in load]
+    return {"conversations": n, "texts": texts, "pii_rate": pii_rate, "workers": workers, "repeats": repeats, **results}
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -255,13 +264,15 @@ def report(q: dict, speeds: list[dict]) -> str:
         lines += [
             "",
             f"## Whole-process speed: {s['conversations']} conversations, {s['texts']} texts, "
-            f"{s['pii_rate']:.0%} of turns with PII, {s['workers']} workers each",
+            f"{s['pii_rate']:.0%} of turns with PII, {s['workers']} workers each, median of {s['repeats']}",
             "",
-            "| tool | wall s | rows/s | peak RSS MB |",
-            "|---|---|---|---|",
-            f"| curate (pre-filter + Presidio on candidates) | {c['wall_s']:.1f} | {s['conversations'] / c['wall_s']:.0f} | {c['peak_rss_mb']:.0f} |",
-            f"| Presidio Analyzer + Anonymizer | {p['wall_s']:.1f} | {s['conversations'] / p['wall_s']:.0f} | {p['peak_rss_mb']:.0f} |",
-            f"| **ratio** | **{p['wall_s'] / c['wall_s']:.1f}x faster** | | {c['peak_rss_mb'] / p['peak_rss_mb']:.2f}x memory |",
+            "| tool | wall s | rows/s | CPU s (process tree) | peak RSS MB |",
+            "|---|---|---|---|---|",
+            f"| curate (pre-filter + Presidio on candidates) | {c['wall_s']:.1f} | {s['conversations'] / c['wall_s']:.0f} | {c['cpu_s']:.1f} | {c['peak_rss_mb']:.0f} |",
+            f"| Presidio Analyzer + Anonymizer | {p['wall_s']:.1f} | {s['conversations'] / p['wall_s']:.0f} | {p['cpu_s']:.1f} | {p['peak_rss_mb']:.0f} |",
+            f"| **curate vs Presidio** | **{p['wall_s'] / c['wall_s']:.1f}x faster** | | {p['cpu_s'] / c['cpu_s']:.1f}x less CPU | {c['peak_rss_mb'] / p['peak_rss_mb']:.2f}x memory |",
+            "",
+            f"1-minute load average of the (shared, 2-core) machine before and after each run: {s['load']}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -272,7 +283,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10000)
     parser.add_argument("--pii-rates", default="0.1,0.6", help="share of turns with PII in the speed corpora")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1, help="interleaved runs per tool (medians are reported)")
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--run", choices=["curate", "presidio"], help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)

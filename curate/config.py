@@ -51,6 +51,8 @@ class CleanConfig:
     max_length: int | None = option(None, "Token limit for the template checks (truncation of answers).")
     report: bool = option(True, "Write OUT/report.html (charts of what was kept and removed).")
     workers: int = option(2, "Worker processes for the per-file work.")
+    unit_mb: int | None = option(None, "Input MiB per work unit (default 64): big JSONL/Parquet files are split, "
+                                 "small files grouped; changes how work is cut, never the output.")
     shard_rows: int = option(100_000, "Rows per output shard (data/ and rejects/).")
     row_group_rows: int = option(10_000, "Rows per Parquet row group.")
     executor: str = option("local", "Where the per-file work runs: local (a process pool) or ray (Ray tasks; "
@@ -98,8 +100,8 @@ def build(overrides: dict, config_file: Path | None = None) -> CleanConfig:
         if choices and getattr(config, f.name) not in choices:
             raise ConfigError(f"--{f.name.replace('_', '-')} is {getattr(config, f.name)!r}",
                               hint=f"choose one of {', '.join(choices)}")
-    if config.workers < 1 or config.shard_rows < 1 or config.row_group_rows < 1:
-        raise ConfigError("--workers, --shard-rows and --row-group-rows must be at least 1")
+    if min(config.workers, config.shard_rows, config.row_group_rows, config.unit_mb or 1) < 1:
+        raise ConfigError("--workers, --shard-rows, --row-group-rows and --unit-mb must be at least 1")
     if not 0.0 < config.threshold <= 1.0:
         raise ConfigError(f"--threshold is {config.threshold}", hint="use a Jaccard similarity in (0, 1]")
     return config

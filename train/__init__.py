@@ -19,7 +19,7 @@ from typing import Any
 
 from train.config import METHODS, Method, TrainOptions
 
-__all__ = ["METHODS", "TrainOptions", "dpo", "reward", "rlhf", "run", "sft"]
+__all__ = ["METHODS", "TrainOptions", "dpo", "kto", "orpo", "reward", "rlhf", "run", "sft"]
 
 
 def run(method: Method, options: TrainOptions) -> Any:
@@ -51,3 +51,13 @@ def reward(data: str | Path, model: str | Path, output_dir: str | Path, **option
 def rlhf(data: str | Path, model: str | Path, output_dir: str | Path, **options: Any) -> Any:
     """Online RL (RLOO, or GRPO with ``algorithm="grpo"``) on conversation prompts with ``reward_model=``."""
     return _call("rlhf", data, model, output_dir, **options)
+
+
+def orpo(data: str | Path, model: str | Path, output_dir: str | Path, **options: Any) -> Any:
+    """ORPO on preference pairs (TRL's experimental ORPOTrainer)."""
+    return _call("orpo", data, model, output_dir, **options)
+
+
+def kto(data: str | Path, model: str | Path, output_dir: str | Path, **options: Any) -> Any:
+    """KTO on preference pairs, or on conversations labelled by ``label``/``kto_tag`` in ``extra``."""
+    return _call("kto", data, model, output_dir, **options)

@@ -1,4 +1,4 @@
-"""`curate train sft|dpo|reward|rlhf` (also `python -m train ...`, which is what `accelerate launch -m` runs).
+"""`curate train sft|dpo|reward|rlhf|orpo|kto` (also `python -m train ...`, which is what `accelerate launch -m` runs).
 
 Thin: parse, build `TrainOptions`, call `train.runner.run`, print a summary. Exit codes: 0 trained,
 1 the data or the model failed a check (tampered shards, unsafe template, untrained template tokens,
@@ -97,6 +97,28 @@ def rlhf(data: Data, model: Model, output_dir: OutputDir, reward_model: RewardMo
     """Online RL on the conversations' prompts, rewarded by a trained reward model (RLOO or GRPO)."""
     _run("rlhf", data=data, model=model, output_dir=output_dir, reward_model=reward_model, algorithm=algorithm,
          tokenizer=tokenizer, template=template, config=config, max_steps=max_steps, lora=lora, qlora=qlora,
+         skip_checks=skip_checks, fix_untrained_tokens=fix_untrained_tokens)
+
+
+@app.command("orpo")
+def orpo(data: Data, model: Model, output_dir: OutputDir, tokenizer: Tokenizer = None, template: Template = None,
+         config: Config = None, max_steps: MaxSteps = None, max_length: MaxLength = None, lora: Lora = False,
+         qlora: Qlora = False, skip_checks: SkipChecks = False, fix_untrained_tokens: FixTokens = False) -> None:
+    """ORPO (odds-ratio preference optimisation, no reference model) on preference pairs. Uses TRL's
+    experimental ORPOTrainer (trl.experimental.orpo): its options may change between TRL releases."""
+    _run("orpo", data=data, model=model, output_dir=output_dir, tokenizer=tokenizer, template=template,
+         config=config, max_steps=max_steps, max_length=max_length, lora=lora, qlora=qlora,
+         skip_checks=skip_checks, fix_untrained_tokens=fix_untrained_tokens)
+
+
+@app.command("kto")
+def kto(data: Data, model: Model, output_dir: OutputDir, tokenizer: Tokenizer = None, template: Template = None,
+        config: Config = None, max_steps: MaxSteps = None, max_length: MaxLength = None, lora: Lora = False,
+        qlora: Qlora = False, skip_checks: SkipChecks = False, fix_untrained_tokens: FixTokens = False) -> None:
+    """KTO (TRL's KTOTrainer) on preference pairs, or on unpaired conversations labelled desirable or not
+    (a `label` or LLaMA-Factory `kto_tag` field, kept in `extra` by `curate clean`)."""
+    _run("kto", data=data, model=model, output_dir=output_dir, tokenizer=tokenizer, template=template,
+         config=config, max_steps=max_steps, max_length=max_length, lora=lora, qlora=qlora,
          skip_checks=skip_checks, fix_untrained_tokens=fix_untrained_tokens)
 
 

@@ -19,11 +19,13 @@ from typing import Any, Literal
 
 from curate.errors import ConfigError, UsageError
 
-Method = Literal["sft", "dpo", "reward", "rlhf"]
-METHODS: tuple[Method, ...] = ("sft", "dpo", "reward", "rlhf")
+Method = Literal["sft", "dpo", "reward", "rlhf", "orpo", "kto"]
+METHODS: tuple[Method, ...] = ("sft", "dpo", "reward", "rlhf", "orpo", "kto")
 Algorithm = Literal["rloo", "grpo"]
 # The data kind each method reads from a curated folder.
-KIND_OF: dict[str, str] = {"sft": "conversation", "dpo": "preference", "reward": "preference", "rlhf": "conversation"}
+# kto also reads unpaired conversations (a `label`/`kto_tag` in `extra`): see `train.methods_extra`.
+KIND_OF: dict[str, str] = {"sft": "conversation", "dpo": "preference", "reward": "preference",
+                           "rlhf": "conversation", "orpo": "preference", "kto": "preference"}
 
 HELP: dict[str, str] = {
     "data": "Curated folder written by `curate clean` (data/ shards + manifest.json).",
@@ -85,6 +87,12 @@ def trl_config_class(method: Method, algorithm: Algorithm = "rloo") -> type:
 
     if method == "rlhf":
         return trl.GRPOConfig if algorithm == "grpo" else trl.RLOOConfig
+    if method == "orpo":
+        from trl.experimental.orpo import ORPOConfig  # experimental in TRL 1.16
+
+        return ORPOConfig
+    if method == "kto":
+        return trl.KTOConfig
     return {"sft": trl.SFTConfig, "dpo": trl.DPOConfig, "reward": trl.RewardConfig}[method]
 
 

@@ -21,6 +21,7 @@ from train import checks
 from train.config import KIND_OF, Method, TrainOptions, build_trl_config, load_yaml, lora_fields
 from train.data import Warn, hf_dataset, open_curated, warn_stderr
 from train.methods import Setup, build_dpo, build_reward, build_rlhf, build_sft
+from train.methods_extra import build_kto, build_orpo, unpaired_dataset
 from train.models import load_model, load_tokenizer, lora_config, require_reward_model, resolve_template
 from train.preflight import check_vocabulary, preflight
 
@@ -62,9 +63,10 @@ def _metrics(trainer: Any, output: Any) -> dict:
 
 def _kind_check(method: Method, kind: str, data: Path) -> None:
     want = KIND_OF[method]
-    if kind != want:
+    if kind != want and not (method == "kto" and kind == "conversation"):
         raise UsageError(f"`curate train {method}` trains on {want} data, but {data} holds {kind} data",
-                         hint="sft/rlhf take conversations, dpo/reward take preference pairs")
+                         hint="sft/rlhf take conversations, dpo/reward/orpo take preference pairs, "
+                              "kto takes pairs or labelled conversations")
 
 
 def _trainer(method: Method, options: TrainOptions, setup: Setup) -> tuple[Any, str | None]:
@@ -74,6 +76,10 @@ def _trainer(method: Method, options: TrainOptions, setup: Setup) -> tuple[Any, 
         return build_dpo(setup), None
     if method == "reward":
         return build_reward(setup), None
+    if method == "orpo":
+        return build_orpo(setup), None
+    if method == "kto":
+        return build_kto(setup), None
     reward_dir = require_reward_model(options.reward_model)
     reward_tokenizer = load_tokenizer(reward_dir, resolve_template(reward_dir, None))
     reward_model = load_model(reward_dir, head="reward", pad_token_id=reward_tokenizer.pad_token_id)
@@ -115,12 +121,15 @@ def run(method: Method, options: TrainOptions, *, warn: Warn = warn_stderr) -> T
     verdict = checks.template_verdict(curated, str(tokenizer_dir), template, max_length)
     checks.require_safe(verdict, curated, str(tokenizer_dir), skip_checks=options.skip_checks, warn=warn)
 
+    if method == "kto" and curated.kind == "conversation":
+        dataset = unpaired_dataset(curated)  # a `label`/`kto_tag` per row, kept in `extra` by the spine
+    else:
+        dataset = hf_dataset(curated, prompts_only=method == "rlhf")
     tokenizer = load_tokenizer(tokenizer_dir, template)
     model = load_model(options.model, head="reward" if method == "reward" else "causal", qlora=options.qlora,
                        pad_token_id=tokenizer.pad_token_id)
     untrained = preflight(model, tokenizer, template, str(options.model), fix=options.fix_untrained_tokens, warn=warn)
     peft_config = lora_config(lora_fields(method, yaml_lora), model, list(untrained.tokens)) if options.lora else None
-    dataset = hf_dataset(curated, prompts_only=method == "rlhf")
     setup = Setup(dataset, tokenizer, str(tokenizer_dir), template, args, peft_config, model)
     trainer, loss_path = _trainer(method, options, setup)
 

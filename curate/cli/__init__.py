@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "templates_command",  # templates list|check|show
     "train_command",      # train sft|dpo|reward|rlhf (imports torch only when run)
     "quality_command",    # quality train
+    "split_command",      # split
+    "eval_command",       # eval, export (import torch only when run)
 )
 
 

@@ -31,6 +31,7 @@ def clean(
     max_length: Optional[int] = typer.Option(None, help=help_of("max_length")),
     report: Optional[bool] = typer.Option(None, "--report/--no-report", help=help_of("report")),
     workers: Optional[int] = typer.Option(None, help=help_of("workers")),
+    unit_mb: Optional[int] = typer.Option(None, help=help_of("unit_mb")),
     shard_rows: Optional[int] = typer.Option(None, help=help_of("shard_rows")),
     row_group_rows: Optional[int] = typer.Option(None, help=help_of("row_group_rows")),
     executor: Optional[str] = typer.Option(None, help=help_of("executor")),

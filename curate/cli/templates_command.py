@@ -41,12 +41,14 @@ def check(
     template: Optional[str] = typer.Option(None, "--template", help=TEMPLATE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     length_sample: int = typer.Option(20_000, "--length-sample", min=0, help="Token length statistics from about this many evenly spaced rows (0: every row); every check still runs on every row."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes for 20,000 conversations or more (default: one per core)."),
 ) -> None:
     """Render every row as training will and report what would break the fine-tune. Exit 0 safe, 1 unsafe."""
     with cli_errors():
         from curate.templates.check import check_dataset
 
-        report = check_dataset(data, tokenizer, max_length, template=template, length_sample=length_sample)
+        report = check_dataset(data, tokenizer, max_length, template=template, length_sample=length_sample,
+                               workers=workers)
         typer.echo(report.dumps() if as_json else report.to_text())
         if report.verdict != "safe":
             raise typer.Exit(1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-HELP = "Train on a curated folder: sft, dpo, reward, rlhf (TRL + PEFT). See `curate train --help`."
+HELP = "Train on a curated folder: sft, dpo, reward, rlhf, orpo, kto (TRL + PEFT). See `curate train --help`."
 
 
 def register(app: typer.Typer) -> None:

@@ -40,12 +40,14 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
         results: dict[int, list[UnitResult]] = {}
         pending = list(refs)
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            unit = refs[ready[0]]
-            results[unit.index] = _get(ray, ready[0])
-            done += unit.bytes
-            if progress:
-                progress("map", done, total)
+            # several at a time: one ray.wait per task would cost O(units²) over tens of thousands of units
+            ready, pending = ray.wait(pending, num_returns=min(len(pending), 64), timeout=0.5)
+            for ref in ready:
+                unit = refs[ref]
+                results[unit.index] = _get(ray, ref)
+                done += unit.bytes
+                if progress:
+                    progress("map", done, total)
         return merge_results([r for unit in units for r in results[unit.index]])
     finally:
         if started_here:

@@ -85,10 +85,13 @@ def split(file: InputFile, *, unit_bytes: int, batch_bytes: int) -> tuple[list[t
     """([(span, bytes)], sha256) for a file worth splitting into two or more spans, else (None, None)."""
     if file.size <= unit_bytes or file.compression:
         return None, None
-    if file.kind == "jsonl":
-        return jsonl_spans(file.path, unit_bytes=unit_bytes, batch_bytes=batch_bytes)
-    if file.kind == "parquet":
-        return parquet_spans(file.path, unit_bytes=unit_bytes)
+    try:
+        if file.kind == "jsonl":
+            return jsonl_spans(file.path, unit_bytes=unit_bytes, batch_bytes=batch_bytes)
+        if file.kind == "parquet":
+            return parquet_spans(file.path, unit_bytes=unit_bytes)
+    except OSError:
+        pass  # read whole: the reader reports a file it cannot open, with its own message
     return None, None
 
 

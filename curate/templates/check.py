@@ -8,6 +8,7 @@ findings, see `curate.templates.rows`), and returns a `TemplateReport`.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from curate.templates.tokenizer import LocalTokenizer
 
 
 LENGTH_SAMPLE = 20_000
+PARALLEL_ROWS = 20_000  # below this, starting processes costs more than it saves
 _NONE = Finding("template raises")
 
 
@@ -49,18 +51,30 @@ def check_dataset(
     *,
     template: str | None = None,
     length_sample: int | None = LENGTH_SAMPLE,
+    workers: int | None = None,
 ) -> TemplateReport:
     """Check every row of ``data`` (a canonical table, rows as dicts, or a DATA path) against a tokenizer.
 
     Every check runs on every row. Token length statistics of a conversation dataset larger than
     ``length_sample`` rows come from an evenly spaced sample of about that many rows (None or 0: all);
-    the rows over ``max_length`` are always counted exactly.
+    the rows over ``max_length`` are always counted exactly. A conversation dataset of at least
+    `PARALLEL_ROWS` rows is split over ``workers`` processes (default: one per core).
     """
     started = time.perf_counter()
     table = _as_table(data)
     tok = tokenizer_path if isinstance(tokenizer_path, LocalTokenizer) else LocalTokenizer.load(tokenizer_path)
     text = resolve_template(tok, template)
     kind = kind_of(table.schema)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if kind == "conversation" and text is not None and workers > 1 and table.num_rows >= PARALLEL_ROWS:
+        report = _parallel(table, tok, text, max_length, length_sample, workers)
+        report.seconds = time.perf_counter() - started
+        return report
+    return _check_table(table, tok, text, kind, max_length, length_sample, started)
+
+
+def _check_table(table: pa.Table, tok: LocalTokenizer, text: str | None, kind: str, max_length: int | None,
+                 length_sample: int | None, started: float) -> TemplateReport:
     report = TemplateReport(str(tok.path), kind, table.num_rows, max_length, fingerprint(text))
     ctx = Context(tok, None, None, _foreign_markup(tok, text), max_length, sample=length_sample or None)
     if kind == "text":
@@ -86,6 +100,26 @@ def check_dataset(
             report.lengths["sampled_rows"] = int(lengths.size)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _parallel(table: pa.Table, tok: LocalTokenizer, text: str, max_length: int | None,
+              length_sample: int | None, workers: int) -> TemplateReport:
+    """Contiguous parts in spawned processes (fork is unsafe with polars' and Arrow's threads), merged in order."""
+    import multiprocessing
+    from functools import reduce
+
+    size = -(-table.num_rows // workers)
+    sample = -(-length_sample // workers) if length_sample else None
+    jobs = [(table.slice(i, size), str(tok.path), text, max_length, sample) for i in range(0, table.num_rows, size)]
+    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+        parts = pool.map(_check_part, jobs)
+    return reduce(TemplateReport.merge, parts)
+
+
+def _check_part(job: tuple) -> TemplateReport:
+    table, tokenizer_path, text, max_length, sample = job
+    return _check_table(table, LocalTokenizer.load(tokenizer_path), text, "conversation", max_length, sample,
+                        time.perf_counter())
 
 
 def _as_table(data: pa.Table | list[dict] | str | Path) -> pa.Table:

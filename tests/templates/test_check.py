@@ -324,3 +324,21 @@ def test_length_sample_keeps_every_check_exact(tokenizer_dir):
     assert everything.lengths["max"] == long_length and everything.lengths["over_max_length"] == 1
     skipped = check_dataset(rows[1:], folder, limit, length_sample=3)  # 6 rows: 0 and 3 measured, not the long one
     assert skipped.lengths["max"] == short_length and checks(skipped) == {"truncated answer": (1, ["s:long"])}
+
+
+def test_parallel_parts_give_the_serial_report(tokenizer_dir, monkeypatch):
+    import curate.templates.check as check_module
+
+    folder = tokenizer_dir("qwen2.5", "chatml")
+    rows = [conv(f"p:{i}", "u:Hi", "a:" + ("" if i % 5 == 0 else "Hello")) for i in range(12)]
+    rows[7] = conv("p:7", "s:Be brief", "u:Hi", "a:Hello there, how are you today? " * 3)
+    serial = check_dataset(rows, folder, 40, length_sample=4, workers=1)
+    monkeypatch.setattr(check_module, "PARALLEL_ROWS", 4)
+    parallel = check_dataset(rows, folder, 40, length_sample=4, workers=2)
+    assert parallel.row_problems == serial.row_problems
+    assert parallel.to_json()["checks"] == serial.to_json()["checks"]
+    exact = check_dataset(rows, folder, 40, length_sample=0, workers=1)
+    assert exact.lengths["count"] == 12 and exact.lengths["over_max_length"] == 12  # Qwen's default system prompt
+    assert parallel.lengths["over_max_length"] == serial.lengths["over_max_length"] == 12
+    assert parallel.lengths["sampled_rows"] == 4 and parallel.rows == 12
+    assert checks(parallel)["empty assistant turn"] == (3, ["p:0", "p:5", "p:10"])
