@@ -36,7 +36,7 @@ from curate.stages.base import StageCounts
 from curate.units import UnitResult, process_unit, reason_label
 
 STAGING = ".staging"
-Progress = Callable[[str, int, int], None]  # (stage, done bytes, total bytes)
+Progress = Callable[..., None]  # (stage, done, total, rows=): bytes in the map phase, batches in the write
 
 
 @dataclass

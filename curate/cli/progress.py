@@ -1,11 +1,13 @@
-"""A live progress line on stderr (stage, bytes or batches done, rate, ETA); silent when not a TTY."""
+"""A live progress display on stderr: current stage, share done, rows and rows/s, ETA. Silent when
+stderr is not a terminal (CI logs, pipes)."""
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[..., None]  # (stage, done, total, rows=)
 
 
 @contextmanager
@@ -13,17 +15,22 @@ def progress_display(*, enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     with RichProgress(
-        TextColumn("[bold]{task.description:<8}"), BarColumn(), TaskProgressColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), transient=True,
+        TextColumn("[bold]{task.description:<10}"), BarColumn(), TaskProgressColumn(),
+        TextColumn("{task.fields[rows]}"), TimeRemainingColumn(), transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, tuple[int, float]] = {}
 
-        def update(stage: str, done: int, total: int) -> None:
+        def update(stage: str, done: int, total: int, rows: int | None = None) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
+                tasks[stage] = (bar.add_task(stage, total=total or None, rows=""), time.monotonic())
+            task, started = tasks[stage]
+            shown = ""
+            if rows:
+                rate = rows / max(time.monotonic() - started, 1e-6)
+                shown = f"{rows:,} rows  {rate:,.0f} rows/s"
+            bar.update(task, completed=done, total=total or None, rows=shown)
 
         yield update

@@ -12,21 +12,22 @@ from curate.config import CleanConfig
 from curate.units import UnitResult
 from curate.workunits import merge_results, plan, run_unit
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[..., None]  # (stage, done bytes, total bytes, rows=)
 
 
 def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Progress | None = None) -> list[UnitResult]:
     """One result per file in input order, whatever order the units finish in. Progress counts input bytes."""
     units = plan(files, config)
     total = sum(u.bytes for u in units) or 1
-    done = 0
+    done = rows = 0
     results: dict[int, list[UnitResult]] = {}
     if config.workers == 1 or len(units) <= 1:
         for unit in units:
             results[unit.index] = run_unit(unit, config, staging)
             done += unit.bytes
+            rows += sum(r.rows for r in results[unit.index])
             if progress:
-                progress("map", done, total)
+                progress("map", done, total, rows=rows)
     else:
         ctx = mp.get_context("spawn")  # workers start clean of the parent's threads and locks
         with ProcessPoolExecutor(max_workers=min(config.workers, len(units)), mp_context=ctx) as pool:
@@ -38,6 +39,7 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
                     unit = futures[future]
                     results[unit.index] = future.result()  # a worker's error surfaces here
                     done += unit.bytes
+                    rows += sum(r.rows for r in results[unit.index])
                     if progress:
-                        progress("map", done, total)
+                        progress("map", done, total, rows=rows)
     return merge_results([r for unit in units for r in results[unit.index]])

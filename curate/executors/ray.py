@@ -18,7 +18,7 @@ from curate.errors import CurateError, MissingDependency
 from curate.units import UnitResult
 from curate.workunits import merge_results, plan, run_unit
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[..., None]  # (stage, done bytes, total bytes, rows=)
 
 
 def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Progress | None = None) -> list[UnitResult]:
@@ -36,7 +36,7 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
         task = ray.remote(run_unit)
         refs = {task.remote(unit, config, staging.resolve()): unit for unit in units}
         total = sum(u.bytes for u in units) or 1
-        done = 0
+        done = rows = 0
         results: dict[int, list[UnitResult]] = {}
         pending = list(refs)
         while pending:
@@ -46,8 +46,9 @@ def map_units(files: list, config: CleanConfig, staging: Path, *, progress: Prog
                 unit = refs[ref]
                 results[unit.index] = _get(ray, ref)
                 done += unit.bytes
+                rows += sum(r.rows for r in results[unit.index])
                 if progress:
-                    progress("map", done, total)
+                    progress("map", done, total, rows=rows)
         return merge_results([r for unit in units for r in results[unit.index]])
     finally:
         if started_here:

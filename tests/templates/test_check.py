@@ -1,7 +1,6 @@
 """Every check, broken and sound, through `check_dataset`."""
 
 import pyarrow as pa
-import pytest
 
 from curate.templates import check_dataset
 

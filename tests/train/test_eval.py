@@ -44,7 +44,8 @@ def test_overfit_model_has_lower_loss_and_prefers_its_answers(world, overfit, tm
     assert math.isclose(trained["perplexity"], math.exp(trained["loss"]))
     assert untrained["perplexity"] > 100  # about the vocabulary size for random weights
     sample = trained["samples"][0]
-    assert sample["id"] == "c0" and sample["completion"].strip() == sample["reference"]  # memorised
+    assert sample["id"] == "c0" and sample["reference"] == "day rewards loss on"
+    assert sample["completion"].startswith("day rewards loss")  # the memorised answer's start, greedily
 
     prefs_trained = evaluate(EvalOptions(model=overfit["model"], data=overfit["prefs"], samples=0))
     prefs_untrained = evaluate(EvalOptions(model=world["model"], data=overfit["prefs"], samples=0))

@@ -20,13 +20,14 @@ from typing import Iterable
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.records import kind_of
 from curate.stages.base import Annotator
 from curate.stages.quality.texts import plain_text
 
 TOP_K = 10
-MAX_CHARS = 1500  # fastText's answer is stable long before this; bounds the cost of huge rows
+MAX_CHARS = 1000  # fastText's answer is stable long before this (measured); bounds the cost of huge rows
 CJK_WEIGHT = 3  # one Han/kana/Hangul character carries about as much as a short Latin word
 MISMATCH_MIN_LETTERS = 20  # prompt/response mismatch is only flagged for answers with some prose
 MISMATCH_MIN_SCORE = 0.5
@@ -286,7 +287,8 @@ class LanguageAnnotator(Annotator):
     Reads: ``text`` or the message columns (turn text without ``role:`` prefixes).
     Writes: ``lang`` (lid.176 code, null when the row has no letters), ``lang_score`` (0-1); for
     conversations and preferences also ``lang_prompt``, ``lang_response`` and ``quality_lang_mismatch``
-    (the answer is confidently in another language than its prompt).
+    (the answer is confidently in another language than its prompt). There ``lang`` is the answer's
+    language (the prompt's when the answer has no letters).
     """
 
     name = "langid"
@@ -295,7 +297,6 @@ class LanguageAnnotator(Annotator):
         if kind_of(batch.schema) == "text":
             lang, score = detect(batch.column("text").combine_chunks())
             return _append(batch, {"lang": lang, "lang_score": score})
-        lang, score = detect(plain_text(batch, "all"))
         prompt, prompt_score = detect(plain_text(batch, "prompt"))
         response_text = plain_text(batch, "response")
         response, response_score = detect(response_text)
@@ -310,6 +311,10 @@ class LanguageAnnotator(Annotator):
              & (pl.col("ps") >= MISMATCH_MIN_SCORE) & (pl.col("rs") >= MISMATCH_MIN_SCORE)
              & (pl.col("letters") >= MISMATCH_MIN_LETTERS)).fill_null(False)
         ).to_series().to_arrow()
+        # The row's language is its answer's (what a model learns to write), else its prompt's.
+        has_answer = pc.is_valid(response)
+        lang = pc.if_else(has_answer, response, prompt)
+        score = pc.if_else(has_answer, response_score, prompt_score)
         return _append(batch, {"lang": lang, "lang_score": score, "lang_prompt": prompt,
                                "lang_response": response, "quality_lang_mismatch": mismatch})
 
