@@ -73,6 +73,7 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     counts = manifest["counts"]
     counts["by_stage"] = _stage_counts(results, kind, decide_counts)
     manifest["stages"].update(stage_info)
+    manifest["templates"] = _template_verdict(included)
     manifest["seconds"] = round(time.perf_counter() - started, 3)
     manifest["resumed_units"] = sum(r.resumed for r in results)
     manifest["skipped"] = skipped
@@ -80,6 +81,16 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     shutil.rmtree(staging, ignore_errors=True)
     return CleanResult(out, manifest, counts["read"], counts["kept"], counts["rejected"],
                        Counter(counts["rejects_by_reason"]))
+
+
+def _template_verdict(results: list[UnitResult]) -> dict | None:
+    """The template gate's per-batch reports merged into the dataset's verdict (None without a gate)."""
+    from functools import reduce
+
+    reports = [rep for r in results for rep in r.reports.get("template", [])]
+    if not reports:
+        return None
+    return reduce(lambda a, b: a.merge(b), reports).to_json()
 
 
 def _save_indexes(stages, final: Path, config: CleanConfig) -> None:

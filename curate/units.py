@@ -78,6 +78,7 @@ class UnitResult:
     keys: dict[str, list[str]] = field(default_factory=dict)
     schemas: list[pa.Schema] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    reports: dict[str, list] = field(default_factory=dict)  # per-batch reports of stages that make them
     key: str = ""
     resumed: int = 0  # work units reused from an interrupted run (counted on a unit's first piece)
 
@@ -160,6 +161,9 @@ class _Piece:
         if self._rejects:
             path = staging_io.write(pa.concat_tables(self._rejects), self.staging / f"rejects{staging_io.SUFFIX}")
             self.result.rejects.append(str(path))
+        for stage in self.map_stages:
+            if hasattr(stage, "take_reports"):
+                self.result.reports[stage.name] = stage.take_reports()
         return self.result
 
     def _process(self, number: int, read) -> None:

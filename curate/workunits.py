@@ -86,6 +86,8 @@ def merge_results(results: list[UnitResult]) -> list[UnitResult]:
             into.keys.setdefault(name, []).extend(paths)
         into.schemas += r.schemas
         into.used |= r.used
+        for name, reports in r.reports.items():
+            into.reports.setdefault(name, []).extend(reports)
         into.resumed += r.resumed
     return merged
 

@@ -302,3 +302,27 @@ def test_near_duplicates_through_the_cli_and_against_a_previous_dataset(tmp_path
     assert clean(new, "--out", out2, "--dedup", "minhash", "--threshold", "0.7", "--against", out).exit_code == 0
     assert [r["source_index"] for r in pq.read_table(out2 / "rejects").to_pylist()] == [0]
     assert pq.read_table(out2 / "data").num_rows == 1
+
+
+def test_template_gate_in_clean(tmp_path):
+    toy = pytest.importorskip("train.toy")
+    pytest.importorskip("transformers")
+    tok = toy.make_tokenizer(tmp_path / "tok")
+    long_answer = " ".join(["the model reads data"] * 60)
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", [chat("hello there", "i am fine thank you"),
+                                                    chat("how are you", long_answer)])
+    out = tmp_path / "out"
+    result = clean(src, "--out", out, "--tokenizer", tok, "--max-length", "64", "--no-report")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["templates"]["verdict_after_rejects"] == "safe"
+    [reject] = pq.read_table(out / "rejects").to_pylist()
+    assert (reject["stage"], reject["source_index"]) == ("template", 1)
+    assert reject["reason"] == "truncated answer"
+    assert "verdict safe, 1 rows rejected" in result.output
+
+    bare = toy.make_tokenizer(tmp_path / "bare", template=None)
+    failed = clean(src, "--out", tmp_path / "out2", "--tokenizer", bare, "--no-report")
+    assert failed.exit_code == 1
+    assert "error: the chat template and this data disagree" in failed.output
+    assert json.loads((tmp_path / "out2" / "manifest.json").read_text())["templates"]["verdict_after_rejects"] == "unsafe"

@@ -52,6 +52,7 @@ def clean(
         _print_summary(result)
         if cfg.report:
             _write_report(out)
+        _template_gate(result.manifest.get("templates"))
 
 
 def _print_summary(result) -> None:
@@ -74,6 +75,22 @@ def _print_summary(result) -> None:
                f"{m['format']} format)")
     typer.echo(f"rejects:  {out / 'rejects'} ({_n(len(rejects), 'shard')}, {_n(result.rejected, 'row')})")
     typer.echo(f"manifest: {out / 'manifest.json'}")
+
+
+def _template_gate(verdict: dict | None) -> None:
+    """Rows the template cannot train on are in rejects; what dropping rows cannot fix fails the run."""
+    if verdict is None:
+        return
+    fp = verdict.get("fingerprint") or {}
+    typer.echo(f"template: {fp.get('name') or fp.get('family') or 'unknown'} ({fp.get('match')}), "
+               f"verdict {verdict['verdict_after_rejects']}, {verdict['rows_with_errors']} rows rejected")
+    if verdict["verdict_after_rejects"] != "safe":
+        for finding in verdict.get("findings", []):
+            if finding.get("scope") == "dataset" and finding.get("severity") == "error":
+                typer.echo(f"  {finding['check']}: {finding.get('detail', '')}", err=True)
+        typer.echo("error: the chat template and this data disagree; training on it would fail "
+                   "(hint: see `curate templates check OUT --tokenizer PATH`)", err=True)
+        raise typer.Exit(1)
 
 
 def _write_report(out: Path) -> None:

@@ -22,7 +22,12 @@ def _key(config: CleanConfig) -> tuple:
 def _map_stages(key: tuple) -> tuple[Stage, ...]:
     from curate.stages.validate import Validate
 
+    config = dict(key)
     stages: list[Stage] = [Validate()]
+    if config["tokenizer"]:
+        from curate.stages.template_gate import TemplateGate
+
+        stages.append(TemplateGate(config["tokenizer"], config["max_length"]))
     return tuple(stages)
 
 
