@@ -47,6 +47,11 @@ class CleanConfig:
     lang: str = option("any", "Languages to keep, comma-separated ISO codes (en,zh); any annotates only.")
     annotate_only: bool = option(False, "Write every row with its annotations and drop nothing by quality rules.")
     keep_where: str | None = option(None, "A DuckDB predicate over annotation columns that replaces the default quality rules.")
+    quality_model: str | None = option(None, "A fastText model (e.g. from `curate quality train`): adds quality_score "
+                                       "and drops rows scoring below 0.5.")
+    decontaminate: tuple = option(tuple, "Evaluation files: drop rows sharing a long n-gram with them (the file is "
+                                         "named in the reason).")
+    decontaminate_ngram: int = option(13, "Words in the n-gram --decontaminate matches.")
     tokenizer: str | None = option(None, "A local tokenizer folder: run the chat-template checks as a gate.")
     max_length: int | None = option(None, "Token limit for the template checks (truncation of answers).")
     report: bool = option(True, "Write OUT/report.html (charts of what was kept and removed).")
@@ -93,7 +98,9 @@ def load_toml(path: Path) -> dict:
 def build(overrides: dict, config_file: Path | None = None) -> CleanConfig:
     """The file's options, then the command line's (those not left at None)."""
     values = load_toml(config_file) if config_file else {}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update({k: v for k, v in overrides.items() if v is not None and v != []})
+    if "decontaminate" in values:  # a tuple: configs are hashed (stage caches, completion records)
+        values["decontaminate"] = tuple(str(v) for v in values["decontaminate"])
     config = CleanConfig(**values)
     for f in fields(CleanConfig):
         choices = f.metadata.get("choices")

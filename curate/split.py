@@ -144,7 +144,10 @@ def _write_side(out: Path, table: pa.Table, manifest: dict, info: dict) -> None:
     rejects = ShardWriter(out, "rejects", REJECT_SCHEMA).close()
     side = copy.deepcopy(manifest)
     side["created_by"] = manifest_io.tool_versions()
-    side["counts"] = {**manifest.get("counts", {}), "kept": table.num_rows}
+    # The side's own balance (read = kept, no rejects) so `curate check` holds; the source's counts stay
+    # in its manifest, named by `split.source_manifest_sha256`.
+    side["counts"] = {"read": table.num_rows, "kept": table.num_rows, "rejected": 0, "by_stage": {},
+                      "rejects_by_reason": {}}
     side["shards"] = {"data": [s.to_json() for s in data], "rejects": [s.to_json() for s in rejects]}
     side["split"] = info
     manifest_io.write(out, side)

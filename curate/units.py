@@ -242,6 +242,8 @@ class _Piece:
                         counts.dropped.update(Counter(reason_label(x) for x in dropped["reason"].to_pylist()))
                 elif isinstance(stage, Annotator):
                     batch = stage.annotate(batch)
+            except CurateError:
+                raise  # bad usage (a --keep-where that does not parse): stop the run with its message
             except Exception as error:  # a bug must not lose rows: they go to rejects, named
                 reason = f"internal error: {type(error).__name__} in stage {stage.name} (please report)"
                 self._rejects.append(_batch_rejects(batch, stage.name, pa.array([reason] * batch.num_rows)))

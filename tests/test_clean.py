@@ -326,3 +326,27 @@ def test_template_gate_in_clean(tmp_path):
     assert failed.exit_code == 1
     assert "error: the chat template and this data disagree" in failed.output
     assert json.loads((tmp_path / "out2" / "manifest.json").read_text())["templates"]["verdict_after_rejects"] == "unsafe"
+
+
+def test_quality_annotate_only_then_keep_where(tmp_path):
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", [
+        chat("What is the capital of France?", "The capital of France is Paris, on the river Seine."),
+        chat("Write a poem about the sea.", "As an AI language model, I cannot write poems."),
+        chat("Quelle est la capitale de l'Italie ?", "La capitale de l'Italie est Rome, une ville très ancienne."),
+    ])
+    out = tmp_path / "out"
+    assert clean(src, "--out", out, "--quality", "default", "--annotate-only", "--no-report").exit_code == 0
+    data = pq.read_table(out / "data")
+    assert data.num_rows == 3
+    assert data["lang"].to_pylist() == ["en", "en", "fr"]
+    assert {"lang_score", "lang_prompt", "lang_response", "quality_refusal"} <= set(data.column_names)
+    assert data["quality_refusal"].to_pylist() == [False, True, False]
+    default = clean(src, "--out", tmp_path / "d", "--quality", "default", "--lang", "en", "--no-report")
+    assert default.exit_code == 0
+    reasons = sorted(r["reason"] for r in pq.read_table(tmp_path / "d" / "rejects").to_pylist())
+    assert reasons[0].startswith("lang: fr not in en") and reasons[1].startswith("refusal")
+    where = clean(src, "--out", tmp_path / "w", "--quality", "default", "--keep-where", "lang = 'fr'", "--no-report")
+    assert where.exit_code == 0
+    assert pq.read_table(tmp_path / "w" / "data")["lang"].to_pylist() == ["fr"]
+    bad = clean(src, "--out", tmp_path / "b", "--keep-where", "lang = = 'fr'", "--no-report")
+    assert bad.exit_code == 2 and "keep-where" in bad.output

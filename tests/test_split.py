@@ -79,6 +79,7 @@ def test_split_cli_writes_two_verified_folders(dataset):
         assert manifest["kind"] == "conversation" and manifest["counts"]["kept"] == rows
         assert manifest["split"]["seed"] == 3 and manifest["split"]["rows"] == {"train": 39, "eval": 4}
         assert runner.invoke(app, ["verify", str(folder)]).exit_code == 0
+        assert runner.invoke(app, ["check", str(folder)]).exit_code == 0
 
 
 def test_split_refuses_bad_fraction_and_tampered_input(dataset, tmp_path):
@@ -91,3 +92,20 @@ def test_split_refuses_bad_fraction_and_tampered_input(dataset, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {dataset} failed verification against its manifest: data/part-00000.parquet: size")
     assert not (tmp_path / "t").exists()
+
+
+def test_leaks_finds_exact_and_near_copies_only(dataset, tmp_path):
+    import pyarrow as pa
+
+    from curate.split import leaks, read_data
+
+    _, table = read_data(dataset)
+    train = table.filter(pa.array([i not in ("r05", "r06", "r07") for i in table.column("id").to_pylist()]))
+    rows = [r for r in _rows() if r["id"] in ("r05", "r06", "r07")]
+    held = pa.Table.from_pylist(rows, schema=table.schema)
+    assert leaks(train, held) == []  # r05..r07 were taken out of train: nothing leaks
+    exact, near = [r for r in _rows() if r["id"] in ("r01", "r02")]
+    near["id"] = "n02"
+    near["messages"][1]["content"] += " indeed"  # a near copy of train row r02
+    copied = pa.Table.from_pylist([exact, near] + rows, schema=table.schema)
+    assert leaks(train, copied) == ["r01", "n02"]

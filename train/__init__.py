@@ -1,4 +1,4 @@
-"""The trainer layer: verified curated shards → TRL 1.16 + PEFT (SFT, DPO, reward model, online RL).
+"""The trainer layer: verified curated shards → TRL 1.16 + PEFT (SFT, DPO, ORPO, KTO, reward model, online RL).
 
 Python API (each returns a `TrainResult` with ``output_dir``, ``metrics`` and ``record``)::
 
@@ -7,6 +7,10 @@ Python API (each returns a `TrainResult` with ``output_dir``, ``metrics`` and ``
     train.dpo("prefs/", "runs/sft-merged", "runs/dpo", trl={"beta": 0.1})
     train.reward("prefs/", "./model", "runs/rm")
     train.rlhf("out/", "./model", "runs/rloo", reward_model="runs/rm", algorithm="grpo")
+    train.orpo("prefs/", "./model", "runs/orpo")            # TRL's experimental ORPOTrainer
+    train.kto("labelled/", "./model", "runs/kto")           # pairs, or conversations with label/kto_tag
+
+Evaluation and export: `train.evaluate.evaluate(EvalOptions(...))`, `train.export.export(...)`.
 
 Keyword options are the fields of `train.config.TrainOptions`; ``trl={...}`` sets any field of the
 method's TRL config. Importing this package does not import torch (the CLI help stays fast).

@@ -15,6 +15,7 @@ its base. Rows run in batches under ``torch.no_grad``; figures are summed in flo
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,10 @@ def load_for_eval(model_dir: Path) -> Any:
             raise InputError(f"adapter {model_dir}: its base model cannot be loaded ({error})",
                              hint="the adapter's base_model_name_or_path must be a local folder") from error
     else:
+        config = json.loads((model_dir / "config.json").read_text()) if (model_dir / "config.json").is_file() else {}
+        if any(a.endswith("ForSequenceClassification") for a in config.get("architectures") or ()):
+            raise UsageError(f"--model {model_dir}: a reward model (sequence classification), not a language model",
+                             hint="evaluate the policy; reward models are not scored by curate eval")
         model = load_model(model_dir)
     return model.eval()
 
@@ -66,8 +71,13 @@ def _encoded_rows(table: Any, kind: str, encode: Any, max_length: int | None) ->
         tools = parse_tools(row.get("tools"))
         chats = [row["messages"]] if kind == "conversation" else \
             [(row["prompt"] or []) + (row["chosen"] or []), (row["prompt"] or []) + (row["rejected"] or [])]
+        # A preference answer is scored on its own tokens: assistant turns inside the prompt are not.
+        skip = sum(encode(chat_messages(row["prompt"]), tools)[1]) if kind == "preference" and row["prompt"] else 0
         for chat in chats:
             ids, mask = encode(chat_messages(chat), tools)
+            if skip:
+                on = set([i for i, m in enumerate(mask) if m][:skip])
+                mask = [0 if i in on else m for i, m in enumerate(mask)]
             if max_length:
                 ids, mask = ids[:max_length], mask[:max_length]
             out_ids.append(ids)

@@ -24,11 +24,22 @@ def _map_stages(key: tuple) -> tuple[Stage, ...]:
 
     config = dict(key)
     stages: list[Stage] = [Validate()]
+    stages += _quality_stages(config)
     if config["tokenizer"]:
         from curate.stages.template_gate import TemplateGate
 
         stages.append(TemplateGate(config["tokenizer"], config["max_length"]))
     return tuple(stages)
+
+
+def _quality_stages(config: dict) -> list[Stage]:
+    """Language, heuristic, model and decontamination annotations, then the one quality filter."""
+    from curate.stages.quality import QualityConfig, build_stages
+
+    return list(build_stages(QualityConfig.from_options(
+        quality=config["quality"], lang=config["lang"], annotate_only=config["annotate_only"],
+        keep_where=config["keep_where"], quality_model=config["quality_model"],
+        decontaminate=tuple(config["decontaminate"]), ngram=config["decontaminate_ngram"])))
 
 
 def map_stages(config: CleanConfig) -> tuple[Stage, ...]:

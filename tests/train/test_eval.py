@@ -29,7 +29,7 @@ def overfit(world, tmp_path_factory):
     for i, row in enumerate(rows):  # chosen: the memorised answer; rejected: another sentence
         turns = row["messages"]
         last = max(j for j, m in enumerate(turns) if m["role"] == "assistant")
-        other = toy.conversation_rows(1, seed=100 + i, words=(2, 4))[0]["messages"][1]
+        other = toy.message("assistant", ["loss data shards", "every day answer", "python arrow", "the user asks"][i])
         pairs.append({"id": f"q{i}", "prompt": turns[:last], "chosen": [turns[last]], "rejected": [other],
                       "tools": None, "extra": None, "source": {"file": "p.jsonl", "index": i, "format": "trl"}})
     prefs = toy.make_dataset(root / "prefs", "preference", pairs)

@@ -83,3 +83,33 @@ def test_kto_labels_read_both_keys():
     assert kto_labels(extra, "d").to_pylist() == [True, False, True, False]
     with pytest.raises(InputError, match="row 0 has no boolean"):
         kto_labels(pa.array(['{"label": "maybe"}']), "d")
+
+
+def test_clean_keeps_unpaired_labels_for_kto(tmp_path):
+    """TRL's unpaired file and a LLaMA-Factory KTO file go through `curate clean`; the label survives in
+    `extra` and becomes TRL's unpaired columns."""
+    from train.data import open_curated
+    from train.methods_extra import unpaired_dataset
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "unpaired.jsonl").write_text(
+        '{"prompt": "how are you today", "completion": "i am fine thank you", "label": true}\n'
+        '{"prompt": "hello there", "completion": "go away", "label": false}\n')
+    (raw / "kto.json").write_text(json.dumps([
+        {"messages": [{"role": "user", "content": "what is parquet"},
+                      {"role": "assistant", "content": "a columnar file format"}], "label": True},
+        {"messages": [{"role": "user", "content": "what is arrow"},
+                      {"role": "assistant", "content": "no idea"}], "label": False}]))
+    for name in ("unpaired.jsonl", "kto.json"):
+        out = tmp_path / f"out_{name}"
+        result = runner.invoke(app, ["clean", str(raw / name), "--out", str(out), "--dedup", "off", "--pii", "off",
+                                     "--quality", "off", "--no-report"])
+        assert result.exit_code == 0, result.output
+        rows = unpaired_dataset(open_curated(out)).to_list()
+        simple = [([m["content"] for m in r["prompt"]], [m["content"] for m in r["completion"]], r["label"]) for r in rows]
+        expected = {"unpaired.jsonl": [(["how are you today"], ["i am fine thank you"], True),
+                                       (["hello there"], ["go away"], False)],
+                    "kto.json": [(["what is parquet"], ["a columnar file format"], True),
+                                 (["what is arrow"], ["no idea"], False)]}[name]
+        assert simple == expected

@@ -42,7 +42,7 @@ def test_curate_help_lists_train_and_imports_no_torch():
 def test_train_help_is_handed_over():
     result = _train("--help")
     assert result.exit_code == 0
-    for method in ("sft", "dpo", "reward", "rlhf"):
+    for method in ("sft", "dpo", "reward", "rlhf", "orpo", "kto"):
         assert f"│ {method} " in result.stdout
 
 
@@ -134,8 +134,8 @@ def test_method_and_data_kind_must_match(world, tmp_path):
     result = _train("dpo", "--data", world["conversations"], "--model", world["model"], "--output-dir", tmp_path)
     assert result.exit_code == 2
     assert _error(result) == (f"error: `curate train dpo` trains on preference data, but {world['conversations']} "
-                             "holds conversation data (hint: sft/rlhf take conversations, dpo/reward take "
-                             "preference pairs)\n")
+                             "holds conversation data (hint: sft/rlhf take conversations, dpo/reward/orpo take "
+                             "preference pairs, kto takes pairs or labelled conversations)\n")
 
 
 def test_unknown_yaml_key_names_the_trl_class(world, tmp_path):

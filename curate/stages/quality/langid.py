@@ -279,6 +279,8 @@ def detect(texts: pa.Array | Iterable[str]) -> tuple[pa.Array, pa.Array]:
 # (lid.176 itself often cannot tell them apart on a short text).
 CLOSE = ({"no", "nn", "da"}, {"hr", "sr", "bs", "sh"}, {"ms", "id"}, {"zh", "wuu", "yue"}, {"cs", "sk"})
 _GROUP = {lang: min(group) for group in CLOSE for lang in group}
+# A prompt that asks for a translation expects an answer in another language: never a mismatch.
+TRANSLATION = r"(?i)translat|tradu[cz]|traduz|übersetz|翻译|翻譯|翻訳|перев[оеё]д|번역"
 
 
 class LanguageAnnotator(Annotator):
@@ -297,19 +299,21 @@ class LanguageAnnotator(Annotator):
         if kind_of(batch.schema) == "text":
             lang, score = detect(batch.column("text").combine_chunks())
             return _append(batch, {"lang": lang, "lang_score": score})
-        prompt, prompt_score = detect(plain_text(batch, "prompt"))
+        prompt_text = plain_text(batch, "prompt")
+        prompt, prompt_score = detect(prompt_text)
+        asks_translation = pl.Series(values=prompt_text, dtype=pl.String).str.contains(TRANSLATION).fill_null(False)
         response_text = plain_text(batch, "response")
         response, response_score = detect(response_text)
         letters = pl.Series(values=response_text, dtype=pl.String).str.count_matches(r"\p{L}").fill_null(0)
         frame = pl.DataFrame({"p": pl.Series(values=prompt), "r": pl.Series(values=response),
                               "ps": pl.Series(values=prompt_score), "rs": pl.Series(values=response_score),
-                              "letters": letters})
+                              "letters": letters, "translation": asks_translation})
         group_p = pl.col("p").replace(_GROUP)
         group_r = pl.col("r").replace(_GROUP)
         mismatch = frame.select(
             (pl.col("p").is_not_null() & pl.col("r").is_not_null() & (group_p != group_r)
              & (pl.col("ps") >= MISMATCH_MIN_SCORE) & (pl.col("rs") >= MISMATCH_MIN_SCORE)
-             & (pl.col("letters") >= MISMATCH_MIN_LETTERS)).fill_null(False)
+             & (pl.col("letters") >= MISMATCH_MIN_LETTERS) & ~pl.col("translation")).fill_null(False)
         ).to_series().to_arrow()
         # The row's language is its answer's (what a model learns to write), else its prompt's.
         has_answer = pc.is_valid(response)

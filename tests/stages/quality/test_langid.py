@@ -64,3 +64,24 @@ def test_lang_any_annotates_only():
     config = QualityConfig.from_options(quality="off", lang="any", keep_where="lang = 'en'")
     _, reasons = run(build_stages(config), texts(["Ceci est une phrase en français.", "This is English."]))
     assert reasons == ["keep-where", None]
+
+
+def test_translation_requests_are_not_language_mismatches():
+    import pyarrow as pa
+
+    from curate.records import MESSAGES
+    from curate.stages.quality import LanguageAnnotator
+
+    def m(role, content):
+        return {"role": role, "content": content, "name": None, "tool_calls": None, "tool_call_id": None,
+                "reasoning": None, "extra": None}
+
+    answer = "La bibliothèque municipale ouvre ses portes à neuf heures tous les matins de la semaine."
+    table = pa.table({"id": ["t", "q"], "messages": pa.array([
+        [m("user", "Translate this sentence into French: the city library opens at nine every weekday morning."),
+         m("assistant", answer)],
+        [m("user", "When does the city library open in the morning on a normal weekday?"), m("assistant", answer)],
+    ], MESSAGES)})
+    out = LanguageAnnotator().annotate(table)
+    assert out["lang_response"].to_pylist() == ["fr", "fr"]
+    assert out["quality_lang_mismatch"].to_pylist() == [False, True]
