@@ -40,8 +40,11 @@ class CleanConfig:
                              "order), longest, or quality (highest quality_score).", choices=("first", "longest", "quality"))
     threshold: float = option(0.8, "Jaccard similarity above which --dedup minhash treats rows as duplicates.")
     against: str | None = option(None, "A previous curated OUT: drop rows that near-duplicate it (minhash).")
-    pii: str = option("off", "Personal data and secrets: redact, mask, hash, drop, or off.",
+    pii: str = option("redact", "Personal data and secrets in every text field: redact (<EMAIL>, <API_KEY>, ...), "
+                      "mask, hash (salted pseudonyms), drop (the row goes to rejects), or off.",
                       choices=("redact", "mask", "hash", "drop", "off"))
+    pii_salt: str | None = option(None, "Secret key of --pii hash (required with it): the same value gets the same "
+                                  "pseudonym across runs. Never written to the manifest.")
     quality: str = option("off", "Quality annotations and default filter rules: default or off.",
                           choices=("default", "off"))
     lang: str = option("any", "Languages to keep, comma-separated ISO codes (en,zh); any annotates only.")
@@ -64,8 +67,16 @@ class CleanConfig:
                            "pip install 'curate[ray]').", choices=("local", "ray"))
     ray_address: str | None = option(None, "Address of an existing Ray cluster (default: start a local one).")
 
-    def to_json(self) -> dict:
+    def values(self) -> dict:
+        """Every option with its real value (for stage construction and completion-record keys)."""
         return asdict(self)
+
+    def to_json(self) -> dict:
+        """For the manifest: every option, secrets shown only as given."""
+        values = asdict(self)
+        if values["pii_salt"] is not None:
+            values["pii_salt"] = "given"
+        return values
 
 
 def help_of(name: str) -> str:
@@ -109,6 +120,10 @@ def build(overrides: dict, config_file: Path | None = None) -> CleanConfig:
                               hint=f"choose one of {', '.join(choices)}")
     if min(config.workers, config.shard_rows, config.row_group_rows, config.unit_mb or 1) < 1:
         raise ConfigError("--workers, --shard-rows, --row-group-rows and --unit-mb must be at least 1")
+    if config.pii == "hash" and not config.pii_salt:
+        raise ConfigError("--pii hash needs --pii-salt",
+                          hint="pass a secret (e.g. from an environment variable) so pseudonyms are stable and "
+                               "cannot be reversed by hashing guesses")
     if not 0.0 < config.threshold <= 1.0:
         raise ConfigError(f"--threshold is {config.threshold}", hint="use a Jaccard similarity in (0, 1]")
     return config

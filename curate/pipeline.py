@@ -33,7 +33,8 @@ from curate.io.conform import conform, dataset_schema
 from curate.io.writers import ShardWriter
 from curate.records import REJECT_SCHEMA
 from curate.stages.base import StageCounts
-from curate.units import UnitResult, process_unit, reason_label
+from curate.stages.assemble import map_stages
+from curate.units import UnitResult, reason_label, redact_raw
 
 STAGING = ".staging"
 Progress = Callable[..., None]  # (stage, done, total, rows=): bytes in the map phase, batches in the write
@@ -74,6 +75,11 @@ def run_clean(inputs: list[Path], out: Path, config: CleanConfig, *, progress: P
     counts["by_stage"] = _stage_counts(results, kind, decide_counts)
     manifest["stages"].update(stage_info)
     manifest["templates"] = _template_verdict(included)
+    pii_reports = [rep for r in results for rep in r.reports.get("pii", [])]
+    if pii_reports:
+        from curate.stages.pii import PiiRedactor
+
+        manifest["stages"]["pii"] = PiiRedactor.merge_manifest_info(pii_reports)
     manifest["seconds"] = round(time.perf_counter() - started, 3)
     manifest["resumed_units"] = sum(r.resumed for r in results)
     manifest["skipped"] = skipped
@@ -247,7 +253,8 @@ def _write(out: Path, results: list[UnitResult], kind: str, decided: pl.DataFram
                 joined = pa.table({"order": gone["order"]}).join(drops, "order", join_type="left outer")
                 joined = joined.sort_by("order")
                 gone = gone.sort_by("order")
-                rejected = _as_rejects(gone, None, joined["reason"], joined["duplicate_of"], joined["stage"])
+                rejected = redact_raw(_as_rejects(gone, None, joined["reason"], joined["duplicate_of"],
+                                                  joined["stage"]), map_stages(config))
                 reasons.update(_labels(rejected))
                 rejects.write(rejected)
             keep = batch.filter(pc.invert(dropped_mask))

@@ -30,14 +30,22 @@ from curate.io.writers import ShardWriter
 from curate.records import REJECT_SCHEMA, text_view
 
 
+HELP = {
+    "eval": "Fraction of rows for the eval side (whole near-duplicate groups).",
+    "seed": "Seed of the group ranking: the same seed gives the same split.",
+    "threshold": "Jaccard similarity (word 3-grams, MinHash) at which rows are near-copies kept on one side.",
+    "ngram": "Words per shingle for the grouping.",
+}
+
+
 @dataclass
 class SplitConfig:
-    """Options of `split`; each field's help is also the CLI's."""
+    """Options of `split`; each field is documented once, in ``HELP`` (the CLI's help too)."""
 
-    eval: float = 0.05  # fraction of rows for the eval side (0 < eval < 1)
-    seed: int = 0  # seed of the group ranking: another seed, another split
-    threshold: float = 0.5  # Jaccard similarity at which two rows count as near-copies (grouped)
-    ngram: int = 3  # words per shingle for the grouping
+    eval: float = 0.05
+    seed: int = 0
+    threshold: float = 0.5  # lower than cleaning's 0.8: paraphrases and light edits group too
+    ngram: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.eval < 1.0:

@@ -159,7 +159,8 @@ class _Piece:
                 self.report(number)
         self._flush()
         if self._rejects:
-            path = staging_io.write(pa.concat_tables(self._rejects), self.staging / f"rejects{staging_io.SUFFIX}")
+            rejects = redact_raw(pa.concat_tables(self._rejects), self.map_stages)
+            path = staging_io.write(rejects, self.staging / f"rejects{staging_io.SUFFIX}")
             self.result.rejects.append(str(path))
         for stage in self.map_stages:
             if hasattr(stage, "take_reports"):
@@ -296,6 +297,16 @@ class _Piece:
         self.result.used |= used_paths(staged.drop_columns(["order", "raw"]))
 
 
+def redact_raw(rejects: pa.Table, stages) -> pa.Table:
+    """With --pii on, the original records shown in rejects/ are redacted too: a reject keeps the record's
+    shape and reason, never the personal data the run was asked to remove."""
+    for stage in stages:
+        if hasattr(stage, "redact_array") and rejects.num_rows:
+            raw = stage.redact_array(rejects["raw"].combine_chunks())
+            return rejects.set_column(rejects.schema.get_field_index("raw"), "raw", raw.cast(pa.large_string()))
+    return rejects
+
+
 CARRIED = ("id", "source", "order", "raw")
 
 
@@ -338,7 +349,7 @@ def process_unit(unit: WorkUnit, config: CleanConfig, staging: Path,
 
 def config_hash(config: CleanConfig) -> str:
     """Hash of the options that change what is written (not how many workers or which executor)."""
-    relevant = {k: v for k, v in config.to_json().items() if k not in NOT_IN_OUTPUT}
+    relevant = {k: v for k, v in config.values().items() if k not in NOT_IN_OUTPUT}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

@@ -350,3 +350,30 @@ def test_quality_annotate_only_then_keep_where(tmp_path):
     assert pq.read_table(tmp_path / "w" / "data")["lang"].to_pylist() == ["fr"]
     bad = clean(src, "--out", tmp_path / "b", "--keep-where", "lang = = 'fr'", "--no-report")
     assert bad.exit_code == 2 and "keep-where" in bad.output
+
+
+def test_pii_redacted_in_data_and_in_rejects_raw_and_drop_mode(tmp_path):
+    leaky = chat("Mail me at jane.doe@example.com please", "Sure, I will write to you.")
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", [leaky, leaky, chat("hi", "hello")])
+    out = tmp_path / "out"
+    result = clean(src, "--out", out, "--no-report")
+    assert result.exit_code == 0, result.output
+    data = pq.read_table(out / "data").to_pylist()
+    assert data[0]["messages"][0]["content"] == "Mail me at <EMAIL> please"
+    assert (data[0]["pii_types"], data[0]["pii_count"]) == (["EMAIL"], 1)
+    [dup] = pq.read_table(out / "rejects").to_pylist()
+    assert dup["stage"] == "dedup" and "jane.doe" not in dup["raw"] and "<EMAIL>" in dup["raw"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["pii"]["totals"] == {"EMAIL": 2}
+    assert "jane.doe" not in (out / "manifest.json").read_text()
+
+    dropped = clean(src, "--out", tmp_path / "drop", "--pii", "drop", "--dedup", "off", "--no-report")
+    assert dropped.exit_code == 0
+    rejects = pq.read_table(tmp_path / "drop" / "rejects").to_pylist()
+    assert [(r["stage"], r["reason"]) for r in rejects] == [("pii-drop", "pii: EMAIL")] * 2
+    no_salt = clean(src, "--out", tmp_path / "hash", "--pii", "hash")
+    assert no_salt.exit_code == 2 and "--pii hash needs --pii-salt" in no_salt.output
+    hashed = clean(src, "--out", tmp_path / "hash", "--pii", "hash", "--pii-salt", "s3cret", "--no-report")
+    assert hashed.exit_code == 0
+    manifest = (tmp_path / "hash" / "manifest.json").read_text()
+    assert "s3cret" not in manifest and json.loads(manifest)["config"]["pii_salt"] == "given"

@@ -5,7 +5,8 @@
   including its end-of-turn token for templates without markers);
 - preference data: the same loss on the chosen answers, plus preference accuracy (how often the chosen
   answer has the higher summed log-probability) and the mean reward margin, the log-probability gap
-  chosen − rejected (DPO's implicit reward without a reference model, in nats);
+  chosen − rejected (in nats); with a reference model, DPO's implicit reward accuracy and margin,
+  beta × (policy − reference) log-ratio gap;
 - a few greedy samples (the first rows' prompts), written to the report;
 - ``decontaminate``: eval rows with an exact or near copy in the training folder (`curate.split.leaks`).
 
@@ -38,6 +39,8 @@ class EvalOptions:
     samples: int = 3
     max_new_tokens: int = 32
     max_length: int | None = None
+    ref_model: Path | None = None  # preference data: DPO's implicit reward beta * (policy - reference) log-ratio
+    beta: float = 0.1
 
 
 def load_for_eval(model_dir: Path) -> Any:
@@ -144,6 +147,15 @@ def _decontamination(options: EvalOptions, held_out: Any) -> dict:
     return {"train": str(options.train_data), "leaked_rows": len(leaked), "examples": leaked[:5]}
 
 
+def _implicit_rewards(options: EvalOptions, margins: list[float], ids: list, masks: list, pad_id: int) -> dict:
+    """DPO's reward accuracy and margin: beta * (policy margin - reference margin), per pair."""
+    reference = masked_logprobs(load_for_eval(options.ref_model), ids, masks, pad_id)  # type: ignore[arg-type]
+    ref_margins = [c[0] - r[0] for c, r in zip(reference[0::2], reference[1::2])]
+    rewards = [options.beta * (m - r) for m, r in zip(margins, ref_margins)]
+    return {"reward_accuracy": sum(x > 0 for x in rewards) / len(rewards), "reward_margin": sum(rewards) / len(rewards),
+            "ref_model": str(options.ref_model), "beta": options.beta}
+
+
 def evaluate(options: EvalOptions) -> dict:
     """The evaluation report (a JSON-ready dict); raises a `CurateError` subclass when refused."""
     from curate.templates import mask_encoder
@@ -172,5 +184,7 @@ def evaluate(options: EvalOptions) -> dict:
         margins = [c[0] - r[0] for c, r in zip(scored[0::2], scored[1::2])]
         report["accuracy"] = sum(m > 0 for m in margins) / len(margins)
         report["margin"] = sum(margins) / len(margins)
+        if options.ref_model is not None:
+            report.update(_implicit_rewards(options, margins, ids, masks, tokenizer.pad_token_id))
     report["samples"] = _samples(model, tokenizer, table, curated.kind, options) if options.samples else []
     return report

@@ -23,6 +23,7 @@ def clean(
     threshold: Optional[float] = typer.Option(None, help=help_of("threshold")),
     against: Optional[str] = typer.Option(None, help=help_of("against")),
     pii: Optional[str] = typer.Option(None, help=help_of("pii")),
+    pii_salt: Optional[str] = typer.Option(None, help=help_of("pii_salt")),
     quality: Optional[str] = typer.Option(None, help=help_of("quality")),
     lang: Optional[str] = typer.Option(None, help=help_of("lang")),
     annotate_only: Optional[bool] = typer.Option(None, "--annotate-only", help=help_of("annotate_only")),
@@ -53,6 +54,7 @@ def clean(
         with progress_display(enabled=is_tty()) as progress:
             result = run_clean(inputs, out, cfg, progress=progress)
         _print_summary(result)
+        _pii_coverage_note(cfg)
         if cfg.report:
             _write_report(out)
         _template_gate(result.manifest.get("templates"))
@@ -78,6 +80,16 @@ def _print_summary(result) -> None:
                f"{m['format']} format)")
     typer.echo(f"rejects:  {out / 'rejects'} ({_n(len(rejects), 'shard')}, {_n(result.rejected, 'row')})")
     typer.echo(f"manifest: {out / 'manifest.json'}")
+
+
+def _pii_coverage_note(cfg) -> None:
+    if cfg.pii == "off":
+        return
+    from curate.stages.pii import PiiConfig, coverage_note
+
+    note = coverage_note(PiiConfig(action=cfg.pii, salt=cfg.pii_salt))
+    if note:
+        typer.echo(f"note: {note}", err=True)
 
 
 def _template_gate(verdict: dict | None) -> None:

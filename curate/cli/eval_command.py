@@ -34,6 +34,8 @@ def evaluate(
     samples: int = typer.Option(3, "--samples", min=0, help="Greedy samples to generate for the report."),
     max_new_tokens: int = typer.Option(32, "--max-new-tokens", min=1, help="Tokens per greedy sample."),
     max_length: Optional[int] = typer.Option(None, "--max-length", min=1, help="Truncate rows to this many tokens."),
+    ref_model: Optional[Path] = typer.Option(None, "--ref-model", help="Preference data: reference model for DPO's implicit reward accuracy and margin."),
+    beta: float = typer.Option(0.1, "--beta", help="Preference data: DPO's beta for the implicit reward (with --ref-model)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the figures and samples as JSON here (default: print only)."),
 ) -> None:
     """Held-out loss and perplexity on assistant tokens (the training masks), preference accuracy and margins."""
@@ -44,7 +46,7 @@ def evaluate(
             _trainer_stack(error.name or "torch")
         options = EvalOptions(model=model, data=data, train_data=train_data, decontaminate=decontaminate,
                               tokenizer=tokenizer, template=template, samples=samples,
-                              max_new_tokens=max_new_tokens, max_length=max_length)
+                              max_new_tokens=max_new_tokens, max_length=max_length, ref_model=ref_model, beta=beta)
         result = run_eval(options)
         if report is not None:
             report.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -61,7 +63,10 @@ def _summary(result: dict) -> list[str]:
         lines.append(f"loss {result['loss']:.4f}, perplexity {result['perplexity']:.3f} "
                      f"over {result['tokens']} assistant tokens")
     if "accuracy" in result:
-        lines.append(f"preference accuracy {result['accuracy']:.3f}, mean reward margin {result['margin']:.4f}")
+        lines.append(f"preference accuracy {result['accuracy']:.3f}, mean log-prob margin {result['margin']:.4f}")
+    if "reward_accuracy" in result:
+        lines.append(f"implicit reward (beta {result['beta']}) accuracy {result['reward_accuracy']:.3f}, "
+                     f"mean margin {result['reward_margin']:.4f}")
     leak = result.get("decontamination")
     if leak:
         lines.append(f"decontamination: {leak['leaked_rows']} of {result['rows']} eval rows have a copy in train"

@@ -8,15 +8,16 @@ from typing import Optional
 import typer
 
 from curate.cli.common import cli_errors
+from curate.split import HELP
 
 
 def split(
     out: Path = typer.Argument(..., help="Curated folder to split (written by `curate clean`)."),
-    eval: float = typer.Option(0.05, "--eval", help="Fraction of rows for the eval side (whole near-duplicate groups)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the group ranking: the same seed gives the same split."),
+    eval: float = typer.Option(0.05, "--eval", help=HELP["eval"]),
+    seed: int = typer.Option(0, "--seed", help=HELP["seed"]),
     out_train: Optional[Path] = typer.Option(None, "--out-train", help="Train folder to write (default: OUT_train next to OUT)."),
     out_eval: Optional[Path] = typer.Option(None, "--out-eval", help="Eval folder to write (default: OUT_eval next to OUT)."),
-    threshold: float = typer.Option(0.5, "--threshold", help="Jaccard similarity (word 3-grams, MinHash) at which rows are near-copies kept on one side."),
+    threshold: float = typer.Option(0.5, "--threshold", help=HELP["threshold"]),
 ) -> None:
     """Split a curated folder into train and eval folders; near-copies never straddle the two; both verified."""
     from curate.split import SplitConfig, split as run_split

@@ -15,7 +15,7 @@ from curate.stages.base import GlobalStage, Stage
 
 
 def _key(config: CleanConfig) -> tuple:
-    return tuple(sorted(config.to_json().items()))
+    return tuple(sorted(config.values().items()))
 
 
 @lru_cache(maxsize=4)
@@ -24,12 +24,22 @@ def _map_stages(key: tuple) -> tuple[Stage, ...]:
 
     config = dict(key)
     stages: list[Stage] = [Validate()]
+    stages += _pii_stages(config)
     stages += _quality_stages(config)
     if config["tokenizer"]:
         from curate.stages.template_gate import TemplateGate
 
         stages.append(TemplateGate(config["tokenizer"], config["max_length"]))
     return tuple(stages)
+
+
+def _pii_stages(config: dict) -> list[Stage]:
+    """Redaction (or masking, hashing, dropping) of personal data and secrets in every text field."""
+    if config["pii"] == "off":
+        return []
+    from curate.stages.pii import PiiConfig, pii_stages
+
+    return list(pii_stages(PiiConfig(action=config["pii"], salt=config["pii_salt"])))
 
 
 def _quality_stages(config: dict) -> list[Stage]:

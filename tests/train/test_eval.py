@@ -51,10 +51,13 @@ def test_overfit_model_has_lower_loss_and_prefers_its_answers(world, overfit, tm
     prefs_untrained = evaluate(EvalOptions(model=world["model"], data=overfit["prefs"], samples=0))
     assert prefs_trained["accuracy"] == 1.0 and prefs_trained["margin"] > 5.0
     assert prefs_trained["margin"] > prefs_untrained["margin"]
-    print("figures", json.dumps({k: untrained[k] for k in ("loss", "perplexity")}),
-          json.dumps({k: trained[k] for k in ("loss", "perplexity")}),
-          json.dumps({k: prefs_trained[k] for k in ("accuracy", "margin")}),
-          json.dumps({k: prefs_untrained[k] for k in ("accuracy", "margin")}))
+    result = runner.invoke(app, ["eval", "--model", str(overfit["model"]), "--data", str(overfit["prefs"]),
+                                 "--ref-model", str(world["model"]), "--samples", "0"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2] == f"preference accuracy 1.000, mean log-prob margin {prefs_trained['margin']:.4f}"
+    reward = 0.1 * (prefs_trained["margin"] - prefs_untrained["margin"])  # the mean of beta * per-pair gaps
+    assert lines[3] == f"implicit reward (beta 0.1) accuracy 1.000, mean margin {reward:.4f}"
 
 
 def test_eval_cli_report_and_decontamination(overfit, tmp_path):

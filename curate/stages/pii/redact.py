@@ -155,11 +155,18 @@ class PiiRedactor(Annotator):
     def coverage_note(self) -> str | None:
         return coverage_note(self.config)
 
+    def take_reports(self) -> list[dict]:
+        """This copy's `manifest_info()` since the last call, then counters reset: a worker reports per
+        unit, and the pipeline sums the units with `merge_manifest_info`."""
+        info = self.manifest_info()
+        self.totals, self.stats, self.seconds_presidio = Counter(), Counter(), 0.0
+        return [info]
+
 
 class PiiDropFilter(Filter):
     """Drops rows that contain PII (action ``drop``); reason ``pii: <sorted entity types>``."""
 
-    name = "pii"
+    name = "pii-drop"
 
     def __init__(self, config: PiiConfig | None = None):
         self.config = config or PiiConfig(action="drop")
