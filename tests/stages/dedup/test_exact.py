@@ -46,3 +46,15 @@ def test_same_id_twice_is_still_deduplicated_by_position():
 def test_unicode_normalisation_nfkc():
     t = conv(["p", "q"], [("ｆｕｌｌ width", "ok"), ("full width", "ok")])
     assert decide(ExactDedup(), t)["id"].to_list() == ["q"]
+
+
+def test_normalisation_equals_nfkc_casefold_and_regex_whitespace():
+    import polars as pl
+
+    from curate.stages.dedup.exact import normalised
+
+    texts = ["  Hello\tWORLD \n\n again  ", "a\u00a0b\u3000c\u2028d\x85e\u2003f", "ｆｕｌｌ\r\nwidth", "", "x" + " " * 37 + "y"]
+    expected = (pl.Series(texts).str.normalize("NFKC").str.to_lowercase()
+                .str.replace_all(r"\s+", " ").str.strip_chars().to_list())
+    assert normalised(pa.array(texts)).to_list() == expected
+    assert expected[1] == "a b c d e f"
