@@ -51,3 +51,12 @@ def test_startup_imports_no_heavy_libraries():
 def test_no_command_prints_usage():
     result = runner.invoke(app, [])
     assert "clean" in result.output and "verify" in result.output
+
+
+def test_test_module_names_are_unique():
+    """pytest imports test modules by basename (rootdir mode): two equal names in different folders clash."""
+    from collections import Counter
+    from pathlib import Path
+
+    names = Counter(p.name for p in Path(__file__).parent.rglob("*.py") if p.name != "conftest.py")
+    assert [name for name, n in names.items() if n > 1] == []
