@@ -74,6 +74,10 @@ def _print_summary(result) -> None:
         width = max(len(k) for k in result.by_reason)
         for key, n in sorted(result.by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
             typer.echo(f"  {key:<{width}}  {n}")
+    pii = m["stages"].get("pii")
+    if pii:
+        found = ", ".join(f"{name} {n}" for name, n in pii["totals"].items()) or "none"
+        typer.echo(f"pii ({pii['action']}): {found}")
     data, rejects = m["shards"]["data"], m["shards"]["rejects"]
     out = result.out
     typer.echo(f"data:     {out / 'data'} ({_n(len(data), 'shard')}, {_n(result.kept, 'row')}, {m['kind']}, "
