@@ -377,3 +377,25 @@ def test_pii_redacted_in_data_and_in_rejects_raw_and_drop_mode(tmp_path):
     assert hashed.exit_code == 0
     manifest = (tmp_path / "hash" / "manifest.json").read_text()
     assert "s3cret" not in manifest and json.loads(manifest)["config"]["pii_salt"] == "given"
+
+
+def test_decontaminate_and_keep_longest_through_the_cli(tmp_path):
+    bench_q = "Natalia sold clips to forty eight of her friends in April and then she sold half as many clips in May"
+    evalset = write_jsonl(tmp_path / "eval" / "gsm8k_test.jsonl", [{"question": bench_q, "answer": "72"}])
+    src = write_jsonl(tmp_path / "in" / "a.jsonl", [chat(bench_q + ". How many altogether?", "72"),
+                                                    chat("Name a colour.", "Blue.")])
+    out = tmp_path / "out"
+    result = clean(src, "--out", out, "--decontaminate", evalset, "--no-report")
+    assert result.exit_code == 0, result.output
+    [reject] = pq.read_table(out / "rejects").to_pylist()
+    assert (reject["stage"], reject["source_index"]) == ("quality", 0)
+    assert reject["reason"].startswith("contaminated: ") and "gsm8k_test.jsonl" in reject["reason"]
+
+    short, longer = NEAR_BASE, NEAR_BASE + " and the gulls follow them far out over the grey water"
+    dups = write_jsonl(tmp_path / "in2" / "b.jsonl", [chat("Tell me about the river.", short),
+                                                      chat("Tell me about the river.", longer)])
+    kept = clean(dups, "--out", tmp_path / "o2", "--dedup", "minhash", "--threshold", "0.6",
+                 "--dedup-keep", "longest", "--unit-mb", "1", "--no-report")
+    assert kept.exit_code == 0, kept.output
+    [row] = pq.read_table(tmp_path / "o2" / "data").to_pylist()
+    assert row["messages"][1]["content"] == longer
