@@ -257,8 +257,6 @@ class _Piece:
         return batch
 
     def _keys_and_stage(self, number: int, batch: pa.Table) -> None:
-        from curate import formats
-
         tag = f"{number:05d}"
         for stage in self.global_stages:
             t0 = time.perf_counter()

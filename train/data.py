@@ -140,17 +140,24 @@ def trl_messages(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return _rebuild_list(array, _messages)
 
 
-def _prompts(array: pa.Array) -> pa.Array:
-    """Each conversation cut before its last assistant turn (the prompt an online-RL policy answers)."""
+def answer_positions(array: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For a list array of messages: (flattened messages, turns per row, each message's row, its position
+    in its row, and each row's last assistant position or -1). Vectorised; shared by RL prompts and KTO."""
     lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     items = array.flatten()
     parents = pc.list_parent_indices(array).to_numpy()
     position = np.arange(len(items)) - starts[parents]
     is_answer = pc.fill_null(pc.equal(pc.struct_field(items, "role"), "assistant"), False).to_numpy(zero_copy_only=False)
-    cut = lengths.copy()  # rows without an answer keep every turn
     last = np.full(len(lengths), -1)
     np.maximum.at(last, parents[is_answer], position[is_answer])
+    return items, lengths, parents, position, last
+
+
+def _prompts(array: pa.Array) -> pa.Array:
+    """Each conversation cut before its last assistant turn (the prompt an online-RL policy answers)."""
+    items, lengths, parents, position, last = answer_positions(array)
+    cut = lengths.copy()  # rows without an answer keep every turn
     cut[last >= 0] = last[last >= 0]
     keep = position < cut[parents]
     offsets = pa.array(np.concatenate([[0], np.cumsum(cut)]).astype(np.int32))

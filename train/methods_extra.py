@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from curate.errors import InputError
-from train.data import Curated, trl_messages
+from train.data import Curated, answer_positions, trl_messages
 from train.methods import Setup
 
 LABEL_KEYS = ("label", "kto_tag")  # TRL's unpaired column, LLaMA-Factory's kto_tag
@@ -56,14 +55,7 @@ def kto_labels(extra: pa.Array | pa.ChunkedArray, root: str) -> pa.Array:
 
 def _last_assistant(array: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(prompt, completion) message lists: the turns before the last assistant turn, and that turn."""
-    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    items = array.flatten()
-    parents = pc.list_parent_indices(array).to_numpy()
-    position = np.arange(len(items)) - starts[parents]
-    is_answer = pc.fill_null(pc.equal(pc.struct_field(items, "role"), "assistant"), False).to_numpy(zero_copy_only=False)
-    last = np.full(len(lengths), -1)
-    np.maximum.at(last, parents[is_answer], position[is_answer])
+    items, lengths, parents, position, last = answer_positions(array)
     if (last < 0).any():
         raise InputError(f"row {int(np.argmax(last < 0))} has no assistant turn to label",
                          hint="KTO needs a completion (the last assistant turn) in every conversation")

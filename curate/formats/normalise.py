@@ -7,7 +7,6 @@ format's reader, one row at a time, so nothing the Arrow types flattened (absent
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
