@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -47,7 +48,9 @@ def plan(files: list, config: CleanConfig) -> list[WorkUnit]:
     size = batch_bytes()
     units = plan_units(files, unit_bytes=unit_bytes(config), batch_bytes=size)
     split = {p.number: p.file for u in units for p in u.pieces if p.span is not None}
-    detected = {number: detect_file(file, size) for number, file in split.items()}
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        found = pool.map(lambda file: detect_file(file, size), split.values())
+        detected = dict(zip(split.keys(), found))
     for unit in units:
         unit.detected = {p.number: detected[p.number] for p in unit.pieces if p.number in detected}
     return units

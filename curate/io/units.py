@@ -15,6 +15,9 @@ number of every span, and the file's sha256); other files are only stat'ed here.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import hashlib
 import mmap
 from dataclasses import dataclass, field
@@ -66,8 +69,10 @@ def plan_units(files: list[InputFile], *, unit_bytes: int = UNIT_BYTES, batch_by
     group_bytes = unit_bytes // 4 if group_bytes is None else group_bytes
     units: list[WorkUnit] = []
     group: WorkUnit | None = None
-    for number, file in enumerate(files):
-        spans, sha = split(file, unit_bytes=unit_bytes, batch_bytes=batch_bytes)
+    # hashing and newline counting release the GIL: big files are measured side by side
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        splits = list(pool.map(lambda f: split(f, unit_bytes=unit_bytes, batch_bytes=batch_bytes), files))
+    for number, (file, (spans, sha)) in enumerate(zip(files, splits)):
         if spans is None:
             if group is None or group.bytes + file.size > group_bytes:
                 group = WorkUnit(len(units), batch_bytes=batch_bytes)

@@ -1,13 +1,15 @@
 """Shard writers: rows in, numbered shards out, written atomically (temp name, then rename).
 
 A `ShardWriter` buffers tables and cuts a shard every ``shard_rows`` rows, so shard boundaries depend only
-on the data and the options: the same input and config give byte-identical shards.
+on the data and the options: the same input and config give byte-identical shards. Finished shards are
+encoded on a background thread (Parquet encoding releases the GIL), overlapping the caller's next reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,8 @@ class ShardWriter:
         self.shard_rows = shard_rows
         self.row_group_rows = row_group_rows
         self.shards: list[ShardInfo] = []
+        self._flushing: list[Future] = []
+        self._encoder = ThreadPoolExecutor(max_workers=1)  # one at a time: bounded memory, same bytes
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         (dataset_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -60,7 +64,9 @@ class ShardWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        self._pending.append(table.select(self.schema.names).cast(self.schema))
+        if table.schema != self.schema:
+            table = table.select(self.schema.names).cast(self.schema)
+        self._pending.append(table)
         self._pending_rows += table.num_rows
         while self._pending_rows >= self.shard_rows:
             combined = pa.concat_tables(self._pending)
@@ -71,14 +77,21 @@ class ShardWriter:
     def close(self) -> list[ShardInfo]:
         if self._pending_rows:
             self._flush(pa.concat_tables(self._pending))
-        if not self.shards:  # an empty shard keeps the folder queryable (SQL views, HF datasets)
+        if not self._flushing:  # an empty shard keeps the folder queryable (SQL views, HF datasets)
             self._flush(self.schema.empty_table())
+        self.shards = [future.result() for future in self._flushing]
+        self._encoder.shutdown()
         self._pending, self._pending_rows = [], 0
         return self.shards
 
     def _flush(self, table: pa.Table) -> None:
+        if len(self._flushing) >= 2:  # keep at most one shard queued behind the one being encoded
+            self._flushing[-2].result()
+        self._flushing.append(self._encoder.submit(self._encode, table, len(self._flushing)))
+
+    def _encode(self, table: pa.Table, number: int) -> ShardInfo:
         ext = "parquet" if self.to == "parquet" else "jsonl"
-        rel = f"{self.folder}/part-{len(self.shards):05d}.{ext}"
+        rel = f"{self.folder}/part-{number:05d}.{ext}"
         final = self.root / rel
         temp = final.with_name(f".{final.name}.tmp")
         if self.to == "parquet":
@@ -87,4 +100,4 @@ class ShardWriter:
         else:
             write_jsonl(table, temp)
         os.replace(temp, final)
-        self.shards.append(ShardInfo(rel, table.num_rows, final.stat().st_size, sha256_of(final)))
+        return ShardInfo(rel, table.num_rows, final.stat().st_size, sha256_of(final))
