@@ -65,7 +65,10 @@ def _print_summary(result) -> None:
     typer.echo(f"read {result.read} records from {len(m['inputs'])} files: "
                f"{result.kept} kept, {result.rejected} rejected ({m['seconds']:.1f} s)")
     for item in m["inputs"]:
-        detail = f"{item['format']} ({item['kind']})" if item["format"] else f"not read: {item['note']}"
+        if item["format"]:
+            detail = f"{item['format']} ({item['kind']})"
+        else:
+            detail = f"not read: {item['note']}" if item["note"] else "empty"
         typer.echo(f"  {item['file']}: {item['rows']} records, {detail}")
     for item in m["skipped"]:
         typer.echo(f"  skipped {item['file']}: {item['note']}")
