@@ -169,24 +169,31 @@ def _prompt_of_conversation() -> pl.Expr:
 # Rewriting every text field (used by PII redaction): flatten, map one string array, rebuild.
 
 
+def _list_parts(lists: pa.ListArray) -> tuple[pa.Array, pa.Array]:
+    """(offsets starting at 0, the values they index): correct for sliced arrays too."""
+    offsets = lists.offsets
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    return pc.subtract(offsets, start), lists.values.slice(start, end - start)
+
+
 def map_message_texts(messages: pa.ListArray, fn: Callable[[pa.Array], pa.Array]) -> pa.ListArray:
     """Apply ``fn`` (string array -> string array of the same length) to every message's content,
     reasoning and tool-call arguments, keeping the list structure."""
     if isinstance(messages, pa.ChunkedArray):
         return pa.chunked_array([map_message_texts(c, fn) for c in messages.chunks], type=messages.type)
-    flat = messages.flatten()  # StructArray of MESSAGE
+    offsets, flat = _list_parts(messages)  # StructArray of MESSAGE
     fields = {name: flat.field(name) for name in MESSAGE.names}
     fields["content"] = fn(fields["content"])
     fields["reasoning"] = fn(fields["reasoning"])
     calls = fields["tool_calls"]
-    call_flat = calls.flatten()
+    call_offsets, call_flat = _list_parts(calls)
     if len(call_flat):
         call_fields = {n: call_flat.field(n) for n in TOOL_CALL.names}
         call_fields["arguments"] = fn(call_fields["arguments"])
         call_struct = pa.StructArray.from_arrays(list(call_fields.values()), fields=list(TOOL_CALL))
-        fields["tool_calls"] = pa.ListArray.from_arrays(calls.offsets, call_struct, mask=calls.is_null())
+        fields["tool_calls"] = pa.ListArray.from_arrays(call_offsets, call_struct, mask=calls.is_null())
     rebuilt = pa.StructArray.from_arrays(list(fields.values()), fields=list(MESSAGE), mask=flat.is_null())
-    return pa.ListArray.from_arrays(messages.offsets, rebuilt, mask=messages.is_null())
+    return pa.ListArray.from_arrays(offsets, rebuilt, mask=messages.is_null())
 
 
 def map_texts(table: pa.Table, fn: Callable[[pa.Array], pa.Array]) -> pa.Table:

@@ -50,3 +50,16 @@ def test_derived_ids_are_stable_and_readable():
     key = file_key("raw/a.jsonl")
     assert key == file_key("raw/a.jsonl") and len(key) == 8 and key != file_key("raw/b.jsonl")
     assert derived_ids(key, pa.array([0, 17], pa.int64())).to_pylist() == [f"{key}:0", f"{key}:17"]
+
+
+def test_map_texts_on_a_sliced_table_keeps_rows_aligned():
+    calls = [{"id": "c", "type": "function", "name": "f", "arguments": "a1"}]
+    table = pa.table({"id": ["0", "1", "2"], "messages": pa.array([
+        [msg("user", "first")],
+        [msg("user", "second"), msg("assistant", None, calls)],
+        [msg("user", "third")],
+    ], MESSAGES)})
+    out = map_texts(table.slice(1, 2), lambda a: pc.utf8_upper(a))
+    rows = out["messages"].to_pylist()
+    assert [[m["content"] for m in r] for r in rows] == [["SECOND", None], ["THIRD"]]
+    assert rows[0][1]["tool_calls"][0]["arguments"] == "A1"
