@@ -1,13 +1,15 @@
 """`curate clean`: annotate → decide → write over work units.
 
-1. Map (per input file, in worker processes): read → detect + normalise → map stages (validate, PII,
-   quality, template gate) → keys for the global stages → export to the output format. Each batch is
-   staged as Parquet under ``OUT/.staging`` with its ``order`` (a unique input position), ``raw``,
-   and source columns; rows dropped so far are staged as rejects.
+1. Map (per work unit — a span of a big file or a group of small ones — in worker processes or Ray
+   tasks, see `curate.workunits`): read → detect + normalise → map stages (validate, PII, quality,
+   template gate) → keys for the global stages → export to the output format. Each batch is staged as
+   Arrow IPC under ``OUT/.staging`` with its ``order`` (file number << 40 | row index), ``raw`` and
+   source columns; rows dropped so far are staged as rejects.
 2. Decide (global, over compact key tables only): exact / near duplicates → rows to drop by ``order``.
 3. Write: staged batches in input order → ``data/`` or ``rejects/`` shards, then ``manifest.json``.
 
-Every record read ends in exactly one of data/ or rejects/; `CleanResult.counts` proves it.
+Every record read ends in exactly one of data/ or rejects/; the manifest's counts prove it
+(read = kept + rejected).
 """
 
 from __future__ import annotations
