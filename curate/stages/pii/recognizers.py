@@ -20,9 +20,12 @@ from functools import lru_cache
 
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # before presidio (and tldextract) is imported
 
+import phonenumbers  # noqa: E402
 import spacy  # noqa: E402
+from phonenumbers import phonenumbermatcher as _pnm  # noqa: E402
+from phonenumbers.phonenumberutil import NumberParseException  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult  # noqa: E402
-from presidio_analyzer.nlp_engine import SpacyNlpEngine  # noqa: E402
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine  # noqa: E402
 from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -109,6 +112,64 @@ _SEP = "[" + re.escape(PHONE_PUNCTUATION) + "]{0,4}"
 _CHAIN = re.compile(rf"\d(?:{_SEP}\d){{5}}|1{_SEP}6{_SEP}[4689]|(?![0-9])\d")  # = the Rust pre-filter
 
 
+_MISSING = object()
+_PARSE_CACHE_MAX = 100_000  # entries (most are None); cleared when full
+
+
+class _MemoMatcher(_pnm.PhoneNumberMatcher):
+    """phonenumbers' matcher with ``parse`` + ``_verify`` memoised per (candidate, region).
+
+    ``_parse_and_verify`` below is upstream's, line for line, except that the parse-and-verify step
+    (a pure function of the candidate string, the preferred region and the leniency at ``VALID``:
+    ``parse``, ``is_valid_number``, the x-chars and national-prefix checks read nothing else) is
+    looked up in a dict first. The look-around checks, which read the surrounding text, run every
+    time, as do the iteration, ``max_tries`` counting and inner-match search. Chat text repeats the
+    same candidates ("127.0.0.1", "6379", dates) across texts and regions; the parse is most of the
+    matcher's cost. tests/stages/pii/test_pii_scan.py compares it with the unmodified matcher.
+    """
+
+    _cache: dict = {}
+
+    # pure functions of one character: memoised (upstream's, via the parent class)
+    _is_latin_letter = staticmethod(lru_cache(maxsize=4096)(_pnm.PhoneNumberMatcher._is_latin_letter))
+    _is_invalid_punctuation_symbol = staticmethod(
+        lru_cache(maxsize=4096)(_pnm.PhoneNumberMatcher._is_invalid_punctuation_symbol)
+    )
+
+    def _parse_and_verify(self, candidate, offset):
+        if self.leniency != _pnm.Leniency.VALID:
+            return super()._parse_and_verify(candidate, offset)
+        if not _pnm.fullmatch(_pnm._MATCHING_BRACKETS, candidate) or _pnm._PUB_PAGES.search(candidate):
+            return None
+        if offset > 0 and not _pnm._LEAD_PATTERN.match(candidate):
+            previous_char = self.text[offset - 1]
+            if self._is_invalid_punctuation_symbol(previous_char) or self._is_latin_letter(previous_char):
+                return None
+        last_char_index = offset + len(candidate)
+        if last_char_index < len(self.text):
+            next_char = self.text[last_char_index]
+            if self._is_invalid_punctuation_symbol(next_char) or self._is_latin_letter(next_char):
+                return None
+        cache = _MemoMatcher._cache
+        key = (candidate, self.preferred_region)
+        numobj = cache.get(key, _MISSING)
+        if numobj is _MISSING:
+            numobj = None
+            try:
+                parsed = _pnm.parse(candidate, self.preferred_region, keep_raw_input=True)
+                if _pnm._verify(self.leniency, parsed, candidate, self):
+                    parsed.country_code_source = _pnm.CountryCodeSource.UNSPECIFIED
+                    parsed.raw_input = None
+                    parsed.preferred_domestic_carrier_code = None
+                    numobj = parsed
+            except NumberParseException:
+                pass
+            if len(cache) >= _PARSE_CACHE_MAX:
+                cache.clear()
+            cache[key] = numobj
+        return None if numobj is None else _pnm.PhoneNumberMatch(offset, candidate, numobj)
+
+
 class CuratePhoneRecognizer(PhoneRecognizer):
     """Presidio's phone recognizer, run only on the pieces of text that hold a candidate digit chain.
 
@@ -129,7 +190,7 @@ class CuratePhoneRecognizer(PhoneRecognizer):
         else:
             results = []
             for start, end in self._windows(text):
-                for result in super().analyze(text[start:end], entities, nlp_artifacts):
+                for result in self._analyze_piece(text[start:end], nlp_artifacts):
                     result.start += start
                     result.end += start
                     results.append(result)
@@ -139,6 +200,19 @@ class CuratePhoneRecognizer(PhoneRecognizer):
             if not _HASH_BEFORE.search(text[max(0, r.start - 16) : r.start])
             and not any(a < r.end and r.start < b for a, b in uuids)
         ]
+
+    def _analyze_piece(self, text, nlp_artifacts=None):
+        """`PhoneRecognizer.analyze`, line for line, with the memoising matcher (`_MemoMatcher`)."""
+        results = []
+        for region in self.supported_regions:
+            for match in _MemoMatcher(text, region, leniency=self.leniency):
+                try:
+                    parsed_number = phonenumbers.parse(text[match.start : match.end])
+                    region = phonenumbers.region_code_for_number(parsed_number)
+                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
+                except NumberParseException:
+                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
+        return EntityRecognizer.remove_duplicates(results)
 
     @staticmethod
     def _windows(text: str) -> list[tuple[int, int]]:
@@ -188,6 +262,9 @@ def analyzer(ner_model: str | None, threshold: float, reference: bool = False) -
     )
 
 
+_NO_ARTIFACTS = NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None, language="en")
+
+
 @lru_cache(maxsize=256)
 def _recognizers_for(engine: AnalyzerEngine, entities: tuple[str, ...]) -> list:
     recognizers = engine.registry.get_recognizers(language="en", entities=list(entities), all_fields=False)
@@ -213,8 +290,10 @@ def analyze(engine: AnalyzerEngine, text: str, entities: list[str], threshold: f
         return engine.analyze(text=text, language="en", entities=entities, score_threshold=threshold)
     recognizers = _recognizers_for(engine, tuple(entities))
     raw = []
+    needs_context = False
     for recognizer in recognizers:
         for result in recognizer.analyze(text=text, entities=entities, nlp_artifacts=None) or []:
+            needs_context = needs_context or bool(recognizer.context)
             # what AnalyzerEngine adds before its context step (which finds recognizers by id)
             meta = result.recognition_metadata or {}
             meta.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
@@ -223,7 +302,10 @@ def analyze(engine: AnalyzerEngine, text: str, entities: list[str], threshold: f
             raw.append(result)
     if not raw:
         return []
-    artifacts = engine.nlp_engine.process_text(text, "en")
+    # Presidio's context step reads the spaCy tokens only for results of recognizers with context
+    # words (the secrets have none; no recognizer here overrides `enhance_using_context`): without
+    # such a result the tokenisation is skipped, and an empty (non-None) artifact stands in for it.
+    artifacts = engine.nlp_engine.process_text(text, "en") if needs_context else _NO_ARTIFACTS
     results = engine._enhance_using_context(text, raw, artifacts, recognizers, None)
     results = [r for r in results if r.score >= threshold]
     return EntityRecognizer.remove_duplicates(results)

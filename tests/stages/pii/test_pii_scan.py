@@ -104,3 +104,57 @@ def test_phone_short_numbers_only_german_pagers():
     import polars as pl
 
     assert pl.Series(valid).str.contains(BY_NAME["PHONE_NUMBER"].prefilter).all()
+
+
+def test_memoised_phone_matcher_equals_phonenumbers():
+    """`_MemoMatcher` (parse + verify memoised per candidate and region) finds exactly what
+    phonenumbers' own matcher finds, on every region, with the cache filled by other texts first."""
+    import random
+
+    import phonenumbers
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from curate.stages.pii.recognizers import CuratePhoneRecognizer, _MemoMatcher
+
+    texts = _corpus()
+    texts += [
+        "call 127.0.0.1:6379 or (212) 555-0147 ext. 12", "+1 212 555 0147", "011 44 20 7946 0958",
+        "0049 30 1234567", "x212-555-0147y", "$2125550147", "2125550147%", "tel: 030/1234567 or 0301234567",
+        "on 2024-03-15 12:30:45 at 555-0147", "p. 12-34 (1999)", "+972 3-123-4567", "+91 98765 43210",
+        "+55 11 91234-5678", "+33 1 23 45 67 89", "+44 7911 123456", "(514) 555-0147", "٠٢١٢٥٥٥٠١٤٧",
+    ]
+    order = list(range(len(texts)))
+    random.Random(7).shuffle(order)
+    _MemoMatcher._cache.clear()
+    found = 0
+    for i in order + list(range(len(texts))):  # the second pass reads the cache filled in the first
+        text = texts[i]
+        for region in PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS:
+            want = [(m.start, m.end, m.raw_string, m.number) for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=1)]
+            got = [(m.start, m.end, m.raw_string, m.number) for m in _MemoMatcher(text, region, leniency=1)]
+            assert got == want, (i, region)
+            found += len(want)
+    assert found > 100 and len(_MemoMatcher._cache) > 100
+    recognizer, presidio = CuratePhoneRecognizer(), PhoneRecognizer()
+    for text in texts:
+        key = lambda rs: sorted((r.start, r.end, r.entity_type, r.score, r.analysis_explanation.textual_explanation) for r in rs)  # noqa: E731
+        assert key(recognizer._analyze_piece(text)) == key(presidio.analyze(text, ["PHONE_NUMBER"])), text
+
+
+def test_no_tokenisation_without_context_results_equals_presidio(engine, reference, monkeypatch):
+    """Texts whose only matches come from recognizers without context words (the secrets) skip spaCy
+    and still equal Presidio's own analysis; texts with a context-word recognizer's match tokenise."""
+    from curate.stages.pii.recognizers import analyze
+
+    threshold = PiiConfig().threshold
+    calls = []
+    process_text = engine.nlp_engine.process_text
+    monkeypatch.setattr(engine.nlp_engine, "process_text", lambda text, lang: calls.append(text) or process_text(text, lang))
+    secret_only = [text for text, found in POSITIVE if all(e not in ("EMAIL", "PHONE_NUMBER", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "US_SSN", "CRYPTO") for e, _ in found)]
+    with_context = ["call me at (212) 555-0147 tonight", "phone 212-555-0147 and DB_PASSWORD=hunter2Secret"]
+    assert secret_only
+    for text in secret_only + with_context:
+        fast = analyze(engine, text, list(PATTERN_ENTITIES), threshold)
+        full = reference.analyze(text=text, language="en", entities=list(PATTERN_ENTITIES), score_threshold=threshold)
+        assert sorted((r.start, r.end, r.entity_type, r.score) for r in fast) == sorted((r.start, r.end, r.entity_type, r.score) for r in full), text
+    assert calls == with_context
