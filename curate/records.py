@@ -95,10 +95,6 @@ def kind_of(schema: pa.Schema) -> Kind:
     raise ValueError(f"not a canonical table: columns {schema.names}")
 
 
-def empty(kind: Kind) -> pa.Table:
-    return SCHEMAS[kind].empty_table()
-
-
 def derived_ids(file_key: str, indices: pa.Array) -> pa.Array:
     """Ids for rows without their own: ``<file key>:<row index>``, stable across runs."""
     return pc.binary_join_element_wise(file_key, pc.cast(indices, pa.string()), ":")

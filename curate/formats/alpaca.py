@@ -13,7 +13,7 @@ the user turn can be split again), ``no_input`` (the record had no ``input`` key
 from __future__ import annotations
 
 from curate.formats.common import (
-    RowError, Unexpressible, build_json_field, expect_str, new_message, parse_json_field,
+    RowError, Unexpressible, build_json_field, expect_str, new_message, parse_tools,
     require, restore_turn_hints, split_extra, stash_turn_hints, type_name, with_hints,
 )
 
@@ -49,11 +49,7 @@ def parse(rec: dict, kind: str, nulls_absent: bool = False) -> dict:
         known.add("output")
         messages.append(new_message("assistant", expect_str(require(rec, "output"), "output")))
         row["messages"] = messages
-    row["tools"] = None
-    if rec.get("tools") is not None:
-        row["tools"], hint = parse_json_field(rec["tools"], "text")
-        if hint:
-            hints["tools"] = hint
+    row["tools"] = parse_tools(rec, "text", hints)
     extra = {k: v for k, v in rec.items() if k not in known}
     everything = row.get("messages") or row["prompt"] + row["chosen"] + row["rejected"]
     row["extra"] = with_hints(restore_turn_hints(everything, extra), NS, hints)

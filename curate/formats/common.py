@@ -86,6 +86,17 @@ def parse_json_field(value: Any, prefer: str) -> tuple[str, str | None]:
     return dumps(value), ("json" if prefer == "text" else None)
 
 
+def parse_tools(rec: dict, prefer: str, hints: dict, *, keep_hint: bool = True) -> str | None:
+    """The record's tool definitions as canonical JSON text (None when absent), noting in ``hints`` how
+    they were spelled when the format writes them the other way (``prefer``: 'text' or 'json')."""
+    if rec.get("tools") is None:
+        return None
+    tools, hint = parse_json_field(rec["tools"], prefer)
+    if hint and keep_hint:
+        hints["tools"] = hint
+    return tools
+
+
 def build_json_field(text: str, prefer: str, hint: str | None) -> Any:
     if (hint or prefer) == "json" and is_stable(text):
         return json.loads(text)

@@ -95,7 +95,6 @@ def export(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[pa.Table, 
         if vectorised is not None:
             extra = table["extra"] if hints else _strip_extra_hints(table["extra"].combine_chunks())
             return _assemble({"id": table["id"], **vectorised}, table, extra)
-    kind = kind_of(table.schema)
     built, refused = build_rows(table, fmt, hints=hints)
     keep = pa.array([b[0] for b in built], pa.int64())
     used = [c for c in COLUMN_ORDER[fmt] if any(c in b[1] for b in built)]
@@ -117,9 +116,9 @@ def export(table: pa.Table, fmt: str, *, hints: bool = True) -> tuple[pa.Table, 
 def _strip_extra_hints(extra: pa.Array) -> pa.Array:
     """``extra`` without ``_curate`` (parsed only for the rows that mention it)."""
     values = extra.to_pylist()
-    for i, text in enumerate(values):
-        if text and HINT_KEY in text:
-            rest = _without_hints(json.loads(text))
+    for i, value in enumerate(values):
+        if value and HINT_KEY in value:
+            rest = _without_hints(json.loads(value))
             values[i] = dumps(rest) if rest else None
     return pa.array(values, pa.string())
 

@@ -10,7 +10,7 @@ would otherwise write as a list).
 
 from __future__ import annotations
 
-from curate.formats.common import RowError, build_json_field, parse_json_field, split_extra, with_hints
+from curate.formats.common import RowError, build_json_field, parse_tools, split_extra, with_hints
 from curate.formats.messages import build_messages, parse_messages
 
 NS = "openai"
@@ -21,10 +21,8 @@ def parse(rec: dict, kind: str, nulls_absent: bool = False) -> dict:
         raise RowError("missing field", "'messages'")
     hints: dict = {}
     row = {"messages": parse_messages(rec["messages"], "messages", nulls_absent), "tools": None}
-    if rec.get("tools") is not None:
-        row["tools"], hint = parse_json_field(rec["tools"], "json")
-        if hint and not nulls_absent:  # Parquet files always hold tools as JSON text
-            hints["tools"] = hint
+    # Parquet files always hold tools as JSON text: no spelling hint there
+    row["tools"] = parse_tools(rec, "json", hints, keep_hint=not nulls_absent)
     row["extra"] = with_hints({k: v for k, v in rec.items() if k not in ("messages", "tools")}, NS, hints)
     return row
 

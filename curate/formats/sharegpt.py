@@ -19,7 +19,7 @@ from typing import Any
 
 from curate.formats.common import (
     HINT_KEY, RowError, Unexpressible, build_json_field, calls_text, expect_str, new_message,
-    parse_call_text, parse_json_field, split_extra, type_name, with_hints,
+    parse_call_text, parse_tools, split_extra, type_name, with_hints,
 )
 
 NS = "sharegpt"
@@ -123,11 +123,7 @@ def parse(rec: dict, kind: str, nulls_absent: bool = False) -> dict:
             row[side] = [parse_turn(require_turn(rec, side), 1, side, nulls_absent)]
     else:
         row["messages"] = messages
-    row["tools"] = None
-    if rec.get("tools") is not None:
-        row["tools"], hint = parse_json_field(rec["tools"], "text")
-        if hint:
-            hints["tools"] = hint
+    row["tools"] = parse_tools(rec, "text", hints)
     extra = {k: v for k, v in rec.items() if k not in known}
     row["extra"] = with_hints(extra, NS, hints)
     return row

@@ -12,7 +12,7 @@ Hints (namespace ``trl``, record level): ``standard`` (strings instead of messag
 from __future__ import annotations
 
 from curate.formats.common import (
-    RowError, Unexpressible, build_json_field, is_plain, new_message, parse_json_field, require, split_extra,
+    RowError, Unexpressible, build_json_field, is_plain, new_message, parse_tools, require, split_extra,
     type_name, with_hints,
 )
 from curate.formats.messages import build_messages, parse_messages
@@ -46,10 +46,8 @@ def parse(rec: dict, kind: str, nulls_absent: bool = False) -> dict:
             hints["completion"] = len(completion)
         row = {"messages": prompt + completion}
     row["tools"] = None
-    if rec.get("tools") is not None:
-        row["tools"], hint = parse_json_field(rec["tools"], "json")
-        if hint and not nulls_absent:  # Parquet files always hold tools as JSON text
-            hints["tools"] = hint
+    # Parquet files always hold tools as JSON text: no spelling hint there
+    row["tools"] = parse_tools(rec, "json", hints, keep_hint=not nulls_absent)
     row["extra"] = with_hints({k: v for k, v in rec.items() if k not in known | {"tools"}}, NS, hints)
     return row
 
